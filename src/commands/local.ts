@@ -1,0 +1,74 @@
+import path from 'node:path';
+import type { CommandModule } from './types.ts';
+import { configFromArgs, makeStores } from '../context.ts';
+import { createLogger } from '../log.ts';
+import { ensureInbox } from '../inbox.ts';
+import { startLocalStack } from '../local/stack.ts';
+
+function shellQuote(v: string): string {
+  return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+export const localCommand: CommandModule = {
+  command: 'local',
+  describe: 'Run everything on this machine with no AWS account: S3-compatible server, DynamoDB Local (with streams) and the sync daemon',
+  builder: (y) =>
+    y
+      .option('data-dir', { type: 'string', default: '.animal-sync/local', describe: 'where the local servers keep their data' })
+      .option('s3-port', { type: 'number', default: 4569, describe: 'port of the S3-compatible server' })
+      .option('dynamodb-port', { type: 'number', default: 8000, describe: 'port of DynamoDB Local' })
+      .option('sync', { type: 'boolean', default: true, describe: 'also run the sync daemon on the inbox (--no-sync: servers only)' })
+      .example('$0 local', 'start the local stack and the daemon on ./inbox')
+      .example('$0 local --no-sync', 'servers only'),
+  async handler(argv) {
+    const dataDir = path.resolve(String(argv.dataDir));
+    const log = createLogger({ level: 'info' });
+    const stack = await startLocalStack({
+      dataDir,
+      s3Port: Number(argv.s3Port),
+      dynamodbPort: Number(argv.dynamodbPort),
+      bucket: configFromArgs(argv).bucket,
+      log: (line) => log.debug({ component: 'dynamodb-local' }, line),
+    });
+    // Every other command and the daemon reach the servers through these variables.
+    Object.assign(process.env, stack.env);
+    const config = configFromArgs(argv);
+    const stores = makeStores(config);
+    let stopping = false;
+    const stop = async (signal: string): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping the local stack');
+      stores.close();
+      await stack.stop();
+      log.info('local stack stopped');
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    try {
+      await stores.objects.ensureBucket();
+      await stores.items.ensureTable();
+      ensureInbox(config.inbox);
+    } catch (err) {
+      await stack.stop();
+      throw err;
+    }
+    const lines = Object.entries(stack.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
+    process.stdout.write(
+      [
+        `animal-sync local is up (data in ${dataDir})`,
+        `  S3 (s3rver)      ${stack.s3Endpoint}  bucket ${config.bucket}`,
+        `  DynamoDB Local   ${stack.dynamodbEndpoint}  table ${config.table} (stream NEW_AND_OLD_IMAGES)`,
+        `  inbox            ${config.inbox}`,
+        '',
+        'In another shell, point animal-sync (or the AWS CLI) at it with:',
+        ...lines,
+        '',
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+    await new Promise<never>(() => undefined);
+  },
+};

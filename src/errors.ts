@@ -1,0 +1,69 @@
+// Errors are classified here and turned into exit codes only in src/cli.ts.
+
+/** The user gave something wrong (a flag, a file, a name): exit 2, nothing was written. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A setting has a bad value or an unknown key: exit 2 at start. */
+export class ConfigError extends UsageError {
+  override name = 'ConfigError';
+}
+
+/** The thing asked for does not exist: exit 1. */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+/** A file is not an acceptable PNG; the daemon skips it with one log line. */
+export class BadInputError extends UsageError {
+  override name = 'BadInputError';
+}
+
+/** Bytes read back do not match what the catalogue says. */
+export class IntegrityError extends Error {
+  override name = 'IntegrityError';
+}
+
+/** The inbox marker is missing: the inbox may be unmounted, so nothing may be deleted. */
+export class MarkerMissingError extends Error {
+  override name = 'MarkerMissingError';
+}
+
+/** Another process holds the state dir lock. */
+export class LockedError extends Error {
+  override name = 'LockedError';
+}
+
+/** An AWS endpoint could not be reached or timed out. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof UsageError) return 2;
+  if (err instanceof NotFoundError) return 1;
+  if (err instanceof LockedError) return 3;
+  return 1;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH']);
+
+/** True for failures worth retrying later: network trouble, throttling, 5xx, timeouts. */
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  if (e instanceof StoreUnavailableError) return true;
+  if (e.code && NETWORK_CODES.has(e.code)) return true;
+  if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'AbortError') return true;
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  if (/Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|SlowDown|InternalError|ServiceUnavailable/.test(e.name)) return true;
+  return false;
+}

@@ -1,0 +1,61 @@
+// The embedded default: an S3-compatible server and DynamoDB Local, with the bucket and the
+// table created, and the environment another shell needs to reach them.
+import path from 'node:path';
+import { startDynamoLocal, type RunningDynamoLocal } from './dynamodb-local.ts';
+import { startS3Server, type RunningS3Server } from './s3-server.ts';
+
+export interface LocalStackOptions {
+  dataDir: string;
+  s3Port: number;
+  dynamodbPort: number;
+  bucket: string;
+  /** Keep DynamoDB data in memory (tests); otherwise on disk under dataDir. */
+  inMemory?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  s3Endpoint: string;
+  dynamodbEndpoint: string;
+  /** The variables that point the SDK (and so every animal-sync command) at this stack. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' } as const;
+
+export function localEnv(s3Endpoint: string, dynamodbEndpoint: string): Record<string, string> {
+  return {
+    AWS_REGION: 'us-east-1',
+    ...LOCAL_CREDENTIALS,
+    AWS_ENDPOINT_URL_S3: s3Endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamodbEndpoint,
+  };
+}
+
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  let dynamo: RunningDynamoLocal | undefined;
+  let s3: RunningS3Server | undefined;
+  try {
+    [dynamo, s3] = await Promise.all([
+      startDynamoLocal({ port: opts.dynamodbPort, dataDir: opts.inMemory ? null : path.join(opts.dataDir, 'dynamodb'), log: opts.log }),
+      startS3Server({ port: opts.s3Port, dataDir: path.join(opts.dataDir, 's3'), buckets: [opts.bucket] }),
+    ]);
+  } catch (err) {
+    // One came up and the other did not: never leave the first one running.
+    const results = await Promise.allSettled([dynamo?.stop(), s3?.stop()]);
+    void results;
+    throw err;
+  }
+  const d = dynamo;
+  const s = s3;
+  return {
+    s3Endpoint: s.endpoint,
+    dynamodbEndpoint: d.endpoint,
+    env: localEnv(s.endpoint, d.endpoint),
+    async stop() {
+      await Promise.allSettled([s.stop(), d.stop()]);
+    },
+  };
+}

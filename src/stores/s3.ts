@@ -1,0 +1,125 @@
+// The S3 side of the catalogue, behind a narrow surface: put, get, head, delete, ensureBucket.
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Readable } from 'node:stream';
+
+export interface PutObjectInput {
+  key: string;
+  body: Readable | Buffer;
+  contentLength?: number;
+  sha256?: string;
+  metadata?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface ObjectHead {
+  key: string;
+  size: number;
+  sha256: string | undefined;
+  etag: string | undefined;
+}
+
+export interface ObjectStore {
+  readonly bucket: string;
+  put(input: PutObjectInput): Promise<{ parts: number }>;
+  get(key: string): Promise<Readable>;
+  head(key: string): Promise<ObjectHead | null>;
+  delete(key: string): Promise<void>;
+  ensureBucket(): Promise<'created' | 'exists'>;
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.name === 'NoSuchBucket' || e?.$metadata?.httpStatusCode === 404;
+}
+
+export class S3ObjectStore implements ObjectStore {
+  readonly bucket: string;
+  private readonly client: S3Client;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+
+  constructor(client: S3Client, bucket: string, opts: { partSizeBytes: number; partQueueSize?: number }) {
+    this.client = client;
+    this.bucket = bucket;
+    this.partSize = opts.partSizeBytes;
+    this.queueSize = opts.partQueueSize ?? 4;
+  }
+
+  /**
+   * Single PUT up to the part size, multipart above it. A failed multipart upload is
+   * aborted (leavePartsOnError: false) so it never becomes visible half-written.
+   */
+  async put(input: PutObjectInput): Promise<{ parts: number }> {
+    let parts = 0;
+    const upload = new Upload({
+      client: this.client,
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      leavePartsOnError: false,
+      params: {
+        Bucket: this.bucket,
+        Key: input.key,
+        Body: input.body,
+        ContentType: 'image/png',
+        ...(input.contentLength !== undefined && input.contentLength <= this.partSize ? { ContentLength: input.contentLength } : {}),
+        Metadata: { ...(input.sha256 ? { sha256: input.sha256 } : {}), ...input.metadata },
+      },
+    });
+    upload.on('httpUploadProgress', (p) => {
+      if (p.part !== undefined) parts = Math.max(parts, p.part);
+    });
+    const onAbort = (): void => void upload.abort().catch(() => undefined);
+    input.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await upload.done();
+    } finally {
+      input.signal?.removeEventListener('abort', onAbort);
+    }
+    return { parts: Math.max(parts, 1) };
+  }
+
+  async get(key: string): Promise<Readable> {
+    const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return res.Body as Readable;
+  }
+
+  async head(key: string): Promise<ObjectHead | null> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { key, size: res.ContentLength ?? 0, sha256: res.Metadata?.sha256, etag: res.ETag };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Deleting a missing key succeeds: a repeated delete after a crash is harmless. */
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  async ensureBucket(): Promise<'created' | 'exists'> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      return 'exists';
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    try {
+      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+      return 'created';
+    } catch (err) {
+      const name = (err as { name?: string }).name;
+      if (name === 'BucketAlreadyOwnedByYou' || name === 'BucketAlreadyExists') return 'exists';
+      throw err;
+    }
+  }
+}

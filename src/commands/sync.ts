@@ -1,0 +1,138 @@
+import type { CommandModule } from './types.ts';
+import { configFromArgs, makeStores, type Stores } from '../context.ts';
+import type { Config } from '../config.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { printJson } from '../output.ts';
+import { startHealthServer } from '../service/health.ts';
+import { createMetrics, type SyncMetrics } from '../service/metrics.ts';
+import { createNotifier } from '../service/notify.ts';
+import { SyncDaemon } from '../sync/daemon.ts';
+import { SyncIndex, META_LAST_RECONCILE, type LastReconcile } from '../sync/index-db.ts';
+import { acquireStateLock } from '../sync/lock.ts';
+import { createProgress } from '../sync/progress.ts';
+import { Reconciler, type PassResult, type SyncHooks } from '../sync/reconciler.ts';
+
+export class SyncFailedError extends Error {
+  override name = 'SyncFailedError';
+}
+
+function metricHooks(m: SyncMetrics): SyncHooks {
+  return {
+    onUploaded(e) {
+      (e.changed ? m.filesUpdated : m.filesUploaded).inc();
+      m.bytesUploaded.inc(e.bytes);
+      m.catalogueLatency.observe(Math.max(0, e.latencyMs) / 1000);
+    },
+    onDeleted: () => m.filesDeleted.inc(),
+    onFailed: () => m.filesFailed.inc(),
+    onQueue(e) {
+      m.queueDepth.set(e.queued);
+      m.inFlight.set(e.inFlight);
+    },
+  };
+}
+
+function summaryText(r: PassResult, dryRun: boolean): string {
+  const lines: string[] = [];
+  if (dryRun) {
+    lines.push(r.plan.length === 0 ? 'dry run: nothing to do' : `dry run: ${r.plan.length} change(s) planned, nothing was changed`);
+    for (const p of r.plan) lines.push(`  ${p.action.kind.padEnd(7)} ${p.path}${'reason' in p.action ? ` (${p.action.reason})` : ''}`);
+    if (r.deleteBlockReason) lines.push(`  deletes would be blocked: ${r.deleteBlockReason}`);
+    return lines.join('\n');
+  }
+  lines.push(`uploaded ${r.uploaded}, updated ${r.updated}, deleted ${r.deleted}, unchanged ${r.unchanged}, skipped ${r.skipped}, failed ${r.failed} (${(r.durationMs / 1000).toFixed(2)} s)`);
+  if (r.deletesBlocked) lines.push(`${r.deletesBlocked} delete(s) not made: ${r.deleteBlockReason}`);
+  for (const f of r.failures) lines.push(`  failed ${f.path}: ${f.error}`);
+  return lines.join('\n');
+}
+
+async function runOnce(config: Config, log: Logger, stores: Stores, opts: { dryRun: boolean; force: boolean; json: boolean }): Promise<void> {
+  // Even a dry run takes the lock: it must not read a half-updated index of a running daemon.
+  const lock = acquireStateLock(config.stateDir);
+  const index = SyncIndex.open(config.stateDir);
+  const progress = opts.json || opts.dryRun ? undefined : createProgress(process.stderr);
+  try {
+    const reconciler = new Reconciler({ config, index, objects: stores.objects, items: stores.items, log, hooks: { onProgress: (e) => progress?.update(e) } });
+    const result = await reconciler.runFullPass({ dryRun: opts.dryRun, force: opts.force });
+    progress?.finish();
+    if (!opts.dryRun) {
+      const last: LastReconcile = { finishedAt: new Date().toISOString(), durationMs: result.durationMs, uploaded: result.uploaded, updated: result.updated, deleted: result.deleted, unchanged: result.unchanged, skipped: result.skipped, failed: result.failed, ok: result.failed === 0 && result.deletesBlocked === 0 };
+      index.setMeta(META_LAST_RECONCILE, last);
+    }
+    if (opts.json) printJson({ dryRun: opts.dryRun, ...result });
+    else process.stdout.write(summaryText(result, opts.dryRun) + '\n');
+    if (result.failed > 0) throw new SyncFailedError(`${result.failed} file(s) failed; they are retried on the next run`);
+    if (result.deletesBlocked > 0 && !opts.dryRun) throw new SyncFailedError(`${result.deletesBlocked} delete(s) were held back: ${result.deleteBlockReason}`);
+  } finally {
+    index.close();
+    lock.release();
+  }
+}
+
+async function runDaemon(config: Config, log: Logger, stores: Stores, opts: { force: boolean }): Promise<void> {
+  const metrics = createMetrics();
+  const notifier = createNotifier(process.env, log);
+  const daemon = await SyncDaemon.start({
+    config, log, stores, force: opts.force, hooks: metricHooks(metrics),
+    onPass(result, kind) {
+      if (kind === 'full') metrics.reconcileDuration.observe(result.durationMs / 1000);
+      if (result.failed === 0 && kind === 'full') metrics.lastGoodReconcile.set(Date.now() / 1000);
+    },
+  });
+  const health = config.healthAddress
+    ? await startHealthServer({ address: config.healthAddress, metrics, health: () => daemon.health(), log })
+    : undefined;
+  if (health) log.info({ url: health.url }, `health and metrics on ${health.url}/healthz and ${health.url}/metrics`);
+  // Ready = start-up reconcile queued and watcher ready (SyncDaemon.start resolved).
+  await notifier.ready('watching ' + config.inbox);
+  let healthy = true;
+  const healthTimer = setInterval(() => void daemon.health().then((h) => (healthy = h.checks.watcher?.ok ?? false)), 5000);
+  healthTimer.unref();
+  const stopWatchdog = notifier.startWatchdog(() => healthy);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string): void => {
+      log.info({ signal, graceMs: config.graceMs }, `${signal}: stopping (in-flight work gets ${config.graceMs} ms)`);
+      void notifier.stopping();
+      resolve();
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGHUP', () => {
+      log.info('SIGHUP: full rescan');
+      void daemon.rescan();
+    });
+  });
+  clearInterval(healthTimer);
+  stopWatchdog();
+  const { graceful } = await daemon.stop();
+  await health?.stop();
+  stores.close();
+  log.info({ graceful }, 'stopped');
+}
+
+export const syncCommand: CommandModule = {
+  command: 'sync',
+  describe: 'Mirror the inbox to S3 and DynamoDB: watch until stopped, or one pass with --once',
+  builder: (y) =>
+    y
+      .option('once', { type: 'boolean', default: false, describe: 'one reconcile pass, a summary, then exit (0 only if nothing failed)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'with --once: print the plan and change nothing' })
+      .option('force', { type: 'boolean', default: false, describe: 'let a pass delete more than the delete caps allow' })
+      .example('$0 sync', 'watch the inbox until Ctrl-C / SIGTERM')
+      .example('$0 sync --once --dry-run', 'show what one pass would do'),
+  async handler(argv) {
+    const config = configFromArgs(argv);
+    const once = Boolean(argv.once);
+    const dryRun = Boolean(argv.dryRun);
+    if (dryRun && !once) throw new SyncFailedError('--dry-run only works with --once');
+    // A daemon logs to stdout (journald); one-off commands keep stdout for their result.
+    const log = createLogger({ level: config.logLevel, fd: once ? 2 : 1 });
+    const stores = makeStores(config);
+    try {
+      if (once) await runOnce(config, log, stores, { dryRun, force: Boolean(argv.force), json: Boolean(argv.json) });
+      else await runDaemon(config, log, stores, { force: Boolean(argv.force) });
+    } finally {
+      stores.close();
+    }
+  },
+};

@@ -1,0 +1,134 @@
+// Finds inbox/<animal>/*.png. Everything else is skipped with a reason (one log line each,
+// see SkipLog). Scanning only reads directory entries and lstat: contents are checked later.
+import type { Dirent, Stats } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { MARKER_NAME } from '../inbox.ts';
+import { ANIMAL_RULE, isValidAnimal } from '../model.ts';
+
+export interface LocalFile {
+  /** `<animal>/<filename>`, relative to the inbox, always with "/" separators. */
+  sourcePath: string;
+  animal: string;
+  filename: string;
+  absPath: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface Skipped {
+  path: string;
+  reason: string;
+}
+
+const TEMP_SUFFIXES = ['.tmp', '.temp', '.part', '.partial', '.crdownload', '.download', '.swp', '.swo', '.swx', '.bak'];
+
+/** Why a file name (not a folder) is not a candidate, or null. Pure. */
+export function fileNameProblem(filename: string): string | null {
+  const lower = filename.toLowerCase();
+  if (filename.startsWith('.')) return 'dotfile';
+  if (filename.endsWith('~') || (filename.startsWith('#') && filename.endsWith('#'))) return 'temporary file (editor backup)';
+  if (TEMP_SUFFIXES.some((s) => lower.endsWith(s))) return 'temporary file (still being written or downloaded)';
+  if (!lower.endsWith('.png')) return 'not a .png file name';
+  if (Buffer.byteLength(filename) > 255) return 'name longer than 255 bytes';
+  return null;
+}
+
+/** Why a folder directly in the inbox is not an animal folder, or null. Pure. */
+export function folderNameProblem(name: string): string | null {
+  if (name.startsWith('.')) return 'hidden folder';
+  if (!isValidAnimal(name)) return `folder name is not a valid animal name (${ANIMAL_RULE})`;
+  return null;
+}
+
+/** Splits `<animal>/<file>`; null when the path has another shape. Pure. */
+export function splitSourcePath(sourcePath: string): { animal: string; filename: string } | null {
+  const parts = sourcePath.split('/');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return null;
+  return { animal: parts[0], filename: parts[1] };
+}
+
+function kindOf(st: Stats | Dirent): string {
+  if (st.isSymbolicLink()) return 'symbolic link (not followed)';
+  if (st.isFIFO()) return 'FIFO (not a regular file)';
+  if (st.isSocket()) return 'socket (not a regular file)';
+  if (st.isBlockDevice() || st.isCharacterDevice()) return 'device (not a regular file)';
+  if (st.isDirectory()) return 'folder';
+  return 'not a regular file';
+}
+
+export type PathState =
+  | { kind: 'file'; file: LocalFile }
+  | { kind: 'skipped'; skipped: Skipped }
+  | { kind: 'absent' };
+
+/** Looks at one source path as it is now. */
+export async function inspectSourcePath(inbox: string, sourcePath: string): Promise<PathState> {
+  const split = splitSourcePath(sourcePath);
+  if (!split) return { kind: 'skipped', skipped: { path: sourcePath, reason: 'not of the form <animal>/<name>.png' } };
+  const folderProblem = folderNameProblem(split.animal);
+  if (folderProblem) return { kind: 'skipped', skipped: { path: sourcePath, reason: folderProblem } };
+  const nameProblem = fileNameProblem(split.filename);
+  if (nameProblem) return { kind: 'skipped', skipped: { path: sourcePath, reason: nameProblem } };
+  const absPath = path.join(inbox, split.animal, split.filename);
+  let st: Stats;
+  try {
+    const dirSt = await lstat(path.join(inbox, split.animal));
+    if (!dirSt.isDirectory()) return { kind: 'absent' };
+    st = await lstat(absPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'absent' };
+    return { kind: 'skipped', skipped: { path: sourcePath, reason: `cannot stat it (${code})` } };
+  }
+  if (!st.isFile()) return { kind: 'skipped', skipped: { path: sourcePath, reason: kindOf(st) } };
+  if (st.size === 0) return { kind: 'skipped', skipped: { path: sourcePath, reason: 'empty file (0 bytes)' } };
+  return { kind: 'file', file: { sourcePath, ...split, absPath, size: st.size, mtimeMs: st.mtimeMs } };
+}
+
+export interface ScanResult {
+  files: LocalFile[];
+  skipped: Skipped[];
+}
+
+async function readDirSafe(dir: string): Promise<Dirent[]> {
+  return readdir(dir, { withFileTypes: true });
+}
+
+/** Lists every candidate under the inbox. Throws if the inbox itself cannot be read. */
+export async function scanInbox(inbox: string): Promise<ScanResult> {
+  const files: LocalFile[] = [];
+  const skipped: Skipped[] = [];
+  for (const top of await readDirSafe(inbox)) {
+    if (top.name === MARKER_NAME) continue;
+    if (!top.isDirectory()) {
+      skipped.push({ path: top.name, reason: top.isFile() ? 'file directly in the inbox (put it in an <animal>/ folder)' : kindOf(top) });
+      continue;
+    }
+    const problem = folderNameProblem(top.name);
+    if (problem) {
+      skipped.push({ path: top.name + '/', reason: problem });
+      continue;
+    }
+    let entries: Dirent[];
+    try {
+      entries = await readDirSafe(path.join(inbox, top.name));
+    } catch (err) {
+      skipped.push({ path: top.name + '/', reason: `cannot read the folder (${(err as NodeJS.ErrnoException).code})` });
+      continue;
+    }
+    const checks = entries.map(async (entry) => {
+      const sourcePath = `${top.name}/${entry.name}`;
+      if (entry.isDirectory()) {
+        skipped.push({ path: sourcePath + '/', reason: 'nested folder (only <animal>/<name>.png is synced)' });
+        return;
+      }
+      const state = await inspectSourcePath(inbox, sourcePath);
+      if (state.kind === 'file') files.push(state.file);
+      else if (state.kind === 'skipped') skipped.push(state.skipped);
+    });
+    await Promise.all(checks);
+  }
+  files.sort((a, b) => (a.sourcePath < b.sourcePath ? -1 : 1));
+  return { files, skipped };
+}

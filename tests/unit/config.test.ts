@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { envName, flagName, loadDefaults, resolveConfig, SETTINGS } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { tempDir } from '../helpers/stack.ts';
+
+describe('config', () => {
+  it('config/default.json lists every setting, and only those', () => {
+    const defaults = loadDefaults();
+    assert.deepEqual(Object.keys(defaults).sort(), SETTINGS.map((s) => s.key).sort());
+  });
+
+  it('spells each setting three ways', () => {
+    assert.equal(envName('stateDir'), 'ANIMAL_SYNC_STATE_DIR');
+    assert.equal(flagName('stateDir'), 'state-dir');
+    assert.equal(envName('requestTimeoutMs'), 'ANIMAL_SYNC_REQUEST_TIMEOUT_MS');
+  });
+
+  it('applies defaults < file < environment < flags, and freezes the result', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ bucket: 'from-file', table: 'from-file', concurrency: 3, inbox: 'pics' }));
+    const c = resolveConfig({
+      configFile: file,
+      env: { ANIMAL_SYNC_TABLE: 'from-env', ANIMAL_SYNC_CONCURRENCY: '5' },
+      flags: { concurrency: '7' },
+      cwd: dir,
+      hostname: 'box-1',
+    });
+    assert.equal(c.bucket, 'from-file');
+    assert.equal(c.table, 'from-env');
+    assert.equal(c.concurrency, 7);
+    assert.equal(c.inbox, path.join(dir, 'pics'));
+    assert.equal(c.hostId, 'box-1');
+    assert.equal(c.stateDir, path.join(dir, '.animal-sync/state'));
+    assert.ok(Object.isFrozen(c));
+    assert.throws(() => { (c as { bucket: string }).bucket = 'x'; }, TypeError);
+  });
+
+  it('reads ANIMAL_SYNC_CONFIG when --config is not given', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ bucket: 'via-env-file' }));
+    assert.equal(resolveConfig({ env: { ANIMAL_SYNC_CONFIG: file }, cwd: dir }).bucket, 'via-env-file');
+  });
+
+  it('names the setting, the expectation and the value for a bad value', () => {
+    assert.throws(() => resolveConfig({ flags: { concurrency: '-3' }, env: {} }), {
+      name: 'ConfigError',
+      message: 'concurrency: expected an integer between 1 and 256, got "-3" (from flag --concurrency)',
+    });
+    assert.throws(() => resolveConfig({ env: { ANIMAL_SYNC_PART_SIZE_MIB: 'big' } }), /partSizeMib: expected an integer between 5 and 5120, got "big" \(from environment ANIMAL_SYNC_PART_SIZE_MIB\)/);
+    assert.throws(() => resolveConfig({ env: { ANIMAL_SYNC_S3_PATH_STYLE: 'maybe' } }), /s3PathStyle: expected one of auto, true, false/);
+    assert.throws(() => resolveConfig({ env: { ANIMAL_SYNC_HOST_ID: 'has space' } }), /hostId: expected/);
+  });
+
+  it('refuses unknown keys in the file and suggests the right one', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ Bucket: 'x' }));
+    assert.throws(() => resolveConfig({ configFile: file, env: {} }), (err: Error) => err instanceof ConfigError && /Bucket: unknown setting/.test(err.message) && /did you mean "bucket"/.test(err.message));
+    writeFileSync(file, '{ not json');
+    assert.throws(() => resolveConfig({ configFile: file, env: {} }), /not valid JSON/);
+    assert.throws(() => resolveConfig({ configFile: path.join(dir, 'missing.json'), env: {} }), /cannot read it \(ENOENT\)/);
+  });
+
+  it('derives S3 settings for a custom endpoint', () => {
+    const custom = resolveConfig({ env: { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569' } });
+    assert.equal(custom.forcePathStyle, true);
+    assert.equal(custom.requestChecksumCalculation, 'WHEN_REQUIRED');
+    const aws = resolveConfig({ env: {} });
+    assert.equal(aws.forcePathStyle, false);
+    assert.equal(aws.requestChecksumCalculation, 'WHEN_SUPPORTED');
+    assert.equal(resolveConfig({ env: { ANIMAL_SYNC_S3_PATH_STYLE: 'true' } }).forcePathStyle, true);
+  });
+});

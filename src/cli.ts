@@ -14,8 +14,9 @@ import { downloadCommand } from './commands/download.ts';
 import { deleteCommand } from './commands/delete.ts';
 import { localCommand } from './commands/local.ts';
 import { syncCommand } from './commands/sync.ts';
+import { statusCommand } from './commands/status.ts';
 
-export const COMMANDS: CommandModule[] = [localCommand, syncCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand];
+export const COMMANDS: CommandModule[] = [localCommand, syncCommand, statusCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand];
 
 export async function main(args: string[]): Promise<number> {
   let parser = yargs(args)

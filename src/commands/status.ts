@@ -1,0 +1,130 @@
+// `animal-sync status`: what the index says (synced, pending, failed files with their last
+// error, the last reconcile pass) and, when the daemon's health address answers, its health
+// and queue. Read-only: it never takes the state-dir lock, so it works next to a running daemon.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { CommandModule } from './types.ts';
+import type { Config } from '../config.ts';
+import { configFromArgs } from '../context.ts';
+import { errorMessage, NotFoundError } from '../errors.ts';
+import { formatTable, printJson } from '../output.ts';
+import { parseListenAddress, reachableHost, type HealthReport } from '../service/health.ts';
+import { INDEX_FILE, META_LAST_RECONCILE, SyncIndex, type FailureRow, type IndexCounts, type LastReconcile } from '../sync/index-db.ts';
+
+const HEALTH_TIMEOUT_MS = 2000;
+
+export interface DaemonStatus {
+  url: string;
+  /** False when nothing answered at the health address (daemon stopped, or elsewhere). */
+  answered: boolean;
+  ok?: boolean;
+  checks?: HealthReport['checks'];
+  stats?: Record<string, unknown>;
+  error?: string;
+}
+
+export interface SyncStatus {
+  index: string;
+  counts: IndexCounts;
+  failures: FailureRow[];
+  lastReconcile: LastReconcile | null;
+  /** null when healthAddress is not set. */
+  daemon: DaemonStatus | null;
+  /** From the daemon's /healthz; null when it did not answer. */
+  queueDepth: number | null;
+  inFlight: number | null;
+}
+
+export class IndexMissingError extends NotFoundError {
+  override name = 'IndexMissingError';
+}
+
+export function readIndexStatus(stateDir: string): Pick<SyncStatus, 'index' | 'counts' | 'failures' | 'lastReconcile'> {
+  const file = path.join(stateDir, INDEX_FILE);
+  if (!existsSync(file)) {
+    throw new IndexMissingError(`no sync index at ${file}: animal-sync sync has not run with this state dir yet (check --state-dir / ANIMAL_SYNC_STATE_DIR / --config)`);
+  }
+  let index: SyncIndex;
+  try {
+    index = SyncIndex.open(stateDir, { readOnly: true });
+  } catch (err) {
+    throw new Error(`cannot read the sync index ${file}: ${errorMessage(err)} (run status as the service user, e.g. sudo -u animal-sync)`, { cause: err });
+  }
+  try {
+    return { index: file, counts: index.counts(), failures: index.failures(), lastReconcile: index.getMeta<LastReconcile>(META_LAST_RECONCILE) ?? null };
+  } finally {
+    index.close();
+  }
+}
+
+export async function fetchDaemonStatus(healthAddress: string, timeoutMs = HEALTH_TIMEOUT_MS): Promise<DaemonStatus> {
+  const { host, port } = parseListenAddress(healthAddress);
+  const h = reachableHost(host);
+  const url = `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+  try {
+    const res = await fetch(url + '/healthz', { signal: AbortSignal.timeout(timeoutMs) });
+    const report = (await res.json()) as HealthReport;
+    return { url, answered: true, ok: res.status === 200 && report.ok, checks: report.checks, stats: report.stats };
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    return { url, answered: false, error: cause ?? errorMessage(err) };
+  }
+}
+
+export async function collectStatus(config: Config): Promise<SyncStatus> {
+  const fromIndex = readIndexStatus(config.stateDir);
+  const daemon = config.healthAddress ? await fetchDaemonStatus(config.healthAddress) : null;
+  const stat = (name: string): number | null => (typeof daemon?.stats?.[name] === 'number' ? (daemon.stats[name] as number) : null);
+  return { ...fromIndex, daemon, queueDepth: stat('queueDepth'), inFlight: stat('inFlight') };
+}
+
+function ago(iso: string, now: number): string {
+  const s = Math.round((now - Date.parse(iso)) / 1000);
+  if (!Number.isFinite(s)) return '';
+  if (s < 120) return `${s} s ago`;
+  if (s < 7200) return `${Math.round(s / 60)} min ago`;
+  if (s < 172800) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} days ago`;
+}
+
+function daemonLine(d: DaemonStatus | null): string {
+  if (!d) return 'health address not set (healthAddress): queue unknown';
+  if (!d.answered) return `not answering at ${d.url} (${d.error})`;
+  if (d.ok) return `healthy (${d.url})`;
+  const failing = Object.entries(d.checks ?? {}).filter(([, c]) => !c.ok).map(([name, c]) => `${name}: ${c.detail ?? 'failed'}`);
+  return `UNHEALTHY (${d.url}): ${failing.join('; ') || 'no reason given'}`;
+}
+
+export function formatStatus(s: SyncStatus, now = Date.now()): string {
+  const { counts, lastReconcile: r } = s;
+  const rows: [string, string][] = [
+    ['index', s.index],
+    ['files', `${counts.synced} synced, ${counts.pending} pending, ${counts.failed} failed`],
+    ['last reconcile', r
+      ? `${r.finishedAt} (${ago(r.finishedAt, now)}), ${(r.durationMs / 1000).toFixed(2)} s: ${r.uploaded} uploaded, ${r.updated} updated, ${r.deleted} deleted, ${r.failed} failed${r.ok ? '' : ' — NOT OK'}`
+      : 'none yet'],
+    ['daemon', daemonLine(s.daemon)],
+  ];
+  if (s.queueDepth !== null) rows.push(['queue', `${s.queueDepth} queued, ${s.inFlight ?? 0} in flight`]);
+  const lines = rows.map(([k, v]) => `${k.padEnd(15)} ${v}`);
+  if (s.failures.length > 0) {
+    lines.push('', `failed files (${s.failures.length}):`);
+    lines.push(formatTable(['PATH', 'ATTEMPTS', 'LAST FAILURE', 'ERROR'], s.failures.map((f) => [f.source_path, String(f.attempts), f.last_error_at, f.last_error.replace(/\s+/g, ' ')])));
+  }
+  return lines.join('\n');
+}
+
+export const statusCommand: CommandModule = {
+  command: 'status',
+  describe: 'Show what is synced, pending and failed (from the index) and the daemon\'s health and queue',
+  builder: (y) =>
+    y
+      .example('$0 status --config /etc/animal-sync/config.json', 'the service\'s state')
+      .example('$0 status --json', 'the same for scripts'),
+  async handler(argv) {
+    const config = configFromArgs(argv);
+    const status = await collectStatus(config);
+    if (argv.json) printJson(status);
+    else process.stdout.write(formatStatus(status) + '\n');
+  },
+};

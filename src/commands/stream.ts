@@ -8,7 +8,7 @@ function intFlag(argv: Record<string, unknown>, key: string, flag: string, min: 
   const v = argv[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new UsageError(`--${flag}: expected an integer between ${min} and ${max}, got ${JSON.stringify(v)}`);
+    throw new UsageError(`--${flag}: expected an integer between ${min} and ${max}, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
   }
   return v;
 }

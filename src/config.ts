@@ -214,6 +214,12 @@ function finalizeConfig(v: ConfigValues, ctx: { env: NodeJS.ProcessEnv; cwd: str
   const customS3Endpoint = Boolean(ctx.env.AWS_ENDPOINT_URL_S3 || ctx.env.AWS_ENDPOINT_URL);
   const forcePathStyle = v.s3PathStyle === 'auto' ? customS3Endpoint : v.s3PathStyle === 'true';
   const checksum = v.checksumMode === 'auto' ? (customS3Endpoint ? 'when_required' : 'when_supported') : v.checksumMode;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v.bucket) || v.bucket.includes('..')) {
+    throw new ConfigError(`bucket: expected an S3 bucket name (3-63 lowercase letters, digits, "." and "-"), got ${JSON.stringify(v.bucket)}`);
+  }
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(v.table)) {
+    throw new ConfigError(`table: expected a DynamoDB table name (3-255 letters, digits, "_", "-" and "."), got ${JSON.stringify(v.table)}`);
+  }
   const hostId = v.hostId ?? ctx.hostname ?? os.hostname();
   if (!/^[\w.-]{1,128}$/.test(hostId)) {
     throw new ConfigError(`hostId: expected 1-128 letters, digits, ".", "-" or "_", got ${JSON.stringify(hostId)}`);

@@ -54,6 +54,8 @@ describe('config', () => {
     assert.throws(() => resolveConfig({ env: { ANIMAL_SYNC_PART_SIZE_MIB: 'big' } }), /partSizeMib: expected an integer between 5 and 5120, got "big" \(from environment ANIMAL_SYNC_PART_SIZE_MIB\)/);
     assert.throws(() => resolveConfig({ env: { ANIMAL_SYNC_S3_PATH_STYLE: 'maybe' } }), /s3PathStyle: expected one of auto, true, false/);
     assert.throws(() => resolveConfig({ env: { ANIMAL_SYNC_HOST_ID: 'has space' } }), /hostId: expected/);
+    assert.throws(() => resolveConfig({ env: { ANIMAL_SYNC_TABLE: 'X1' } }), /table: expected a DynamoDB table name/);
+    assert.throws(() => resolveConfig({ env: { ANIMAL_SYNC_BUCKET: 'Upper_Case' } }), /bucket: expected an S3 bucket name/);
   });
 
   it('refuses unknown keys in the file and suggests the right one', () => {

@@ -31,7 +31,7 @@ describe('png', () => {
 
   it('checks the IHDR CRC', () => {
     const bad = Buffer.from(makePng());
-    bad[20] ^= 0xff; // corrupt the height
+    bad[20] = bad[20]! ^ 0xff; // corrupt the height
     assert.throws(() => parsePngHeader(bad.subarray(0, 33), bad.length), /CRC/);
   });
 });

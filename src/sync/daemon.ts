@@ -133,7 +133,7 @@ export class SyncDaemon {
   private flush(): void {
     this.flushTimer = undefined;
     if (this.stopping || this.dirty.size === 0) return;
-    const paths = [...this.dirty].filter((p) => p.includes('/') || !this.index.get(p));
+    const paths = [...this.dirty];
     this.dirty.clear();
     this.track(this.pass(paths, 'watch'));
   }

@@ -62,25 +62,44 @@ export type PathState =
   | { kind: 'skipped'; skipped: Skipped }
   | { kind: 'absent' };
 
-/** Looks at one source path as it is now. */
+async function lstatOrNull(p: string): Promise<Stats | null | NodeJS.ErrnoException> {
+  try {
+    return await lstat(p);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : e;
+  }
+}
+
+/**
+ * Looks at one path (relative to the inbox) as it is now. Skips are reported under the same
+ * path the full scan uses (`<folder>/` for folders), so each gets one log line.
+ */
 export async function inspectSourcePath(inbox: string, sourcePath: string): Promise<PathState> {
+  const parts = sourcePath.split('/');
+  if (parts.length === 1 && parts[0]) {
+    const st = await lstatOrNull(path.join(inbox, sourcePath));
+    if (st === null || sourcePath === MARKER_NAME) return { kind: 'absent' };
+    if (st instanceof Error) return { kind: 'skipped', skipped: { path: sourcePath, reason: `cannot stat it (${st.code})` } };
+    if (st.isDirectory()) {
+      const problem = folderNameProblem(sourcePath);
+      return problem ? { kind: 'skipped', skipped: { path: sourcePath + '/', reason: problem } } : { kind: 'absent' };
+    }
+    return { kind: 'skipped', skipped: { path: sourcePath, reason: st.isFile() ? 'file directly in the inbox (put it in an <animal>/ folder)' : kindOf(st) } };
+  }
   const split = splitSourcePath(sourcePath);
   if (!split) return { kind: 'skipped', skipped: { path: sourcePath, reason: 'not of the form <animal>/<name>.png' } };
   const folderProblem = folderNameProblem(split.animal);
-  if (folderProblem) return { kind: 'skipped', skipped: { path: sourcePath, reason: folderProblem } };
+  if (folderProblem) return { kind: 'skipped', skipped: { path: split.animal + '/', reason: folderProblem } };
+  const absPath = path.join(inbox, split.animal, split.filename);
+  const dirSt = await lstatOrNull(path.join(inbox, split.animal));
+  if (dirSt === null || (!(dirSt instanceof Error) && !dirSt.isDirectory())) return { kind: 'absent' };
+  const st = await lstatOrNull(absPath);
+  if (st === null) return { kind: 'absent' };
+  if (st instanceof Error) return { kind: 'skipped', skipped: { path: sourcePath, reason: `cannot stat it (${st.code})` } };
+  if (st.isDirectory()) return { kind: 'skipped', skipped: { path: sourcePath + '/', reason: 'nested folder (only <animal>/<name>.png is synced)' } };
   const nameProblem = fileNameProblem(split.filename);
   if (nameProblem) return { kind: 'skipped', skipped: { path: sourcePath, reason: nameProblem } };
-  const absPath = path.join(inbox, split.animal, split.filename);
-  let st: Stats;
-  try {
-    const dirSt = await lstat(path.join(inbox, split.animal));
-    if (!dirSt.isDirectory()) return { kind: 'absent' };
-    st = await lstat(absPath);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'absent' };
-    return { kind: 'skipped', skipped: { path: sourcePath, reason: `cannot stat it (${code})` } };
-  }
   if (!st.isFile()) return { kind: 'skipped', skipped: { path: sourcePath, reason: kindOf(st) } };
   if (st.size === 0) return { kind: 'skipped', skipped: { path: sourcePath, reason: 'empty file (0 bytes)' } };
   return { kind: 'file', file: { sourcePath, ...split, absPath, size: st.size, mtimeMs: st.mtimeMs } };
@@ -119,10 +138,6 @@ export async function scanInbox(inbox: string): Promise<ScanResult> {
     }
     const checks = entries.map(async (entry) => {
       const sourcePath = `${top.name}/${entry.name}`;
-      if (entry.isDirectory()) {
-        skipped.push({ path: sourcePath + '/', reason: 'nested folder (only <animal>/<name>.png is synced)' });
-        return;
-      }
       const state = await inspectSourcePath(inbox, sourcePath);
       if (state.kind === 'file') files.push(state.file);
       else if (state.kind === 'skipped') skipped.push(state.skipped);

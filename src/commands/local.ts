@@ -4,6 +4,8 @@ import { configFromArgs, makeStores } from '../context.ts';
 import { createLogger } from '../log.ts';
 import { ensureInbox } from '../inbox.ts';
 import { startLocalStack } from '../local/stack.ts';
+import { startStreamRunner, type StreamRunner } from '../stream/runner.ts';
+import { SyncDaemon } from '../sync/daemon.ts';
 
 function shellQuote(v: string): string {
   return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
@@ -22,7 +24,7 @@ export const localCommand: CommandModule = {
       .example('$0 local --no-sync', 'servers only'),
   async handler(argv) {
     const dataDir = path.resolve(String(argv.dataDir));
-    const log = createLogger({ level: 'info' });
+    const log = createLogger({ level: 'info', fd: 1 });
     const stack = await startLocalStack({
       dataDir,
       s3Port: Number(argv.s3Port),
@@ -34,11 +36,16 @@ export const localCommand: CommandModule = {
     Object.assign(process.env, stack.env);
     const config = configFromArgs(argv);
     const stores = makeStores(config);
+    const withSync = argv.sync !== false;
+    let runner: StreamRunner | undefined;
+    let daemon: SyncDaemon | undefined;
     let stopping = false;
     const stop = async (signal: string): Promise<void> => {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'stopping the local stack');
+      await daemon?.stop().catch((err: unknown) => log.error({ err: String(err) }, 'daemon stop failed'));
+      await runner?.stop().catch((err: unknown) => log.error({ err: String(err) }, 'stream runner stop failed'));
       stores.close();
       await stack.stop();
       log.info('local stack stopped');
@@ -50,7 +57,17 @@ export const localCommand: CommandModule = {
       await stores.objects.ensureBucket();
       await stores.items.ensureTable();
       ensureInbox(config.inbox);
+      if (withSync) {
+        // The local stand-in for Lambda + CloudWatch Logs: handler lines go to stdout and lambda.log.
+        runner = await startStreamRunner({
+          aws: config, table: config.table, stateDir: config.stateDir, log,
+          logFile: path.join(dataDir, 'lambda.log'), failureFile: path.join(dataDir, 'stream-failures.jsonl'),
+        });
+        daemon = await SyncDaemon.start({ config, log, stores });
+      }
     } catch (err) {
+      await daemon?.stop().catch(() => undefined);
+      await runner?.stop().catch(() => undefined);
       await stack.stop();
       throw err;
     }
@@ -60,7 +77,8 @@ export const localCommand: CommandModule = {
         `animal-sync local is up (data in ${dataDir})`,
         `  S3 (s3rver)      ${stack.s3Endpoint}  bucket ${config.bucket}`,
         `  DynamoDB Local   ${stack.dynamodbEndpoint}  table ${config.table} (stream NEW_AND_OLD_IMAGES)`,
-        `  inbox            ${config.inbox}`,
+        `  inbox            ${config.inbox}${withSync ? ' (watched: drop <animal>/<name>.png files here)' : ' (not watched: --no-sync)'}`,
+        ...(withSync ? [`  Lambda log       ${path.join(dataDir, 'lambda.log')} (stream runner; lines also appear below)`] : []),
         '',
         'In another shell, point animal-sync (or the AWS CLI) at it with:',
         ...lines,

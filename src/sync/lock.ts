@@ -40,7 +40,7 @@ export function acquireStateLock(stateDir: string): StateLock {
       return { file, release };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let owner = NaN;
+      let owner: number;
       try {
         owner = Number.parseInt(readFileSync(file, 'utf8'), 10);
       } catch {

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '**/node_modules/**', '.animal-sync/**', 'lambda/cdk.out/**', 'inbox/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '**/node_modules/**', '.animal-sync/**', 'lambda/cdk.out/**', 'inbox/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -26,13 +26,22 @@ const inbox = path.join(root, 'inbox');
 const stateDir = path.join(root, 'state');
 const mib = (n: number): number => n / 1024 / 1024;
 
-function timeCommand(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv): { ms: number; maxRssKiB: number; stdout: string; code: number | null } {
-  const t0 = performance.now();
-  const res = spawnSync('/usr/bin/time', ['-f', 'MAXRSS=%M', cmd, ...cmdArgs], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const ms = performance.now() - t0;
-  const m = /MAXRSS=(\d+)/.exec(res.stderr ?? '');
-  if (res.status !== 0) process.stderr.write(res.stderr.split('\n').slice(-10).join('\n'));
-  return { ms, maxRssKiB: m ? Number(m[1]) : NaN, stdout: res.stdout, code: res.status };
+// Async on purpose: the S3 server runs in this process and must keep answering meanwhile.
+function timeCommand(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; maxRssKiB: number; stdout: string; code: number | null }> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS=%M', cmd, ...cmdArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('close', (code) => {
+      const ms = performance.now() - t0;
+      const m = /MAXRSS=(\d+)/.exec(stderr);
+      if (code !== 0) process.stderr.write(stderr.split('\n').slice(-10).join('\n'));
+      resolve({ ms, maxRssKiB: m ? Number(m[1]) : NaN, stdout, code });
+    });
+  });
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -51,23 +60,25 @@ async function main(): Promise<void> {
   const bytesSmall = FILES * 64 * 1024;
   const bucket = 'bench';
   const stack = await startLocalStack({ dataDir: path.join(root, 'servers'), s3Port: await freePort(), dynamodbPort: await freePort(), bucket });
-  const env: NodeJS.ProcessEnv = { ...process.env, ...stack.env, ANIMAL_SYNC_LOG_LEVEL: 'warn', ANIMAL_SYNC_INBOX: inbox, ANIMAL_SYNC_STATE_DIR: stateDir, ANIMAL_SYNC_BUCKET: bucket, ANIMAL_SYNC_TABLE: 'BenchImages', ...(args.concurrency ? { ANIMAL_SYNC_CONCURRENCY: args.concurrency } : {}) };
+  Object.assign(process.env, stack.env);
+  const env: NodeJS.ProcessEnv = { ...process.env, ANIMAL_SYNC_LOG_LEVEL: 'warn', ANIMAL_SYNC_INBOX: inbox, ANIMAL_SYNC_STATE_DIR: stateDir, ANIMAL_SYNC_BUCKET: bucket, ANIMAL_SYNC_TABLE: 'BenchImages', ...(args.concurrency ? { ANIMAL_SYNC_CONCURRENCY: args.concurrency } : {}) };
   const config = resolveConfig({ env, flags: {} });
   const stores = makeStores(config, env);
   await stores.items.ensureTable();
   const results: string[] = [];
   try {
     // 1. first sync
-    const first = timeCommand(BIN, ['sync', '--once', '--json'], env);
+    const first = await timeCommand(BIN, ['sync', '--once', '--json'], env);
     const summary = JSON.parse(first.stdout || '{}') as { uploaded?: number; failed?: number };
     results.push(`first sync --once: ${(first.ms / 1000).toFixed(2)} s, ${(FILES / (first.ms / 1000)).toFixed(0)} files/s, ${(mib(bytesSmall) / (first.ms / 1000)).toFixed(1)} MiB/s, peak RSS ${(first.maxRssKiB / 1024).toFixed(0)} MiB (uploaded ${summary.uploaded}, failed ${summary.failed}, exit ${first.code})`);
     // 2. no-change rerun (best of 3)
-    const reruns = [0, 1, 2].map(() => timeCommand(BIN, ['sync', '--once', '--json'], env));
+    const reruns = [];
+    for (let i = 0; i < 3; i++) reruns.push(await timeCommand(BIN, ['sync', '--once', '--json'], env));
     results.push(`no-change sync --once: best ${(Math.min(...reruns.map((r) => r.ms)) / 1000).toFixed(3)} s (runs ${reruns.map((r) => (r.ms / 1000).toFixed(3)).join(', ')}), peak RSS ${(reruns[0]!.maxRssKiB / 1024).toFixed(0)} MiB`);
     // 3. rclone copy --transfers 8 of the same files to the same server
     if (spawnSync('rclone', ['version']).status === 0) {
-      const rcloneEnv = { ...env, RCLONE_CONFIG_LOCAL_TYPE: 's3', RCLONE_CONFIG_LOCAL_PROVIDER: 'Other', RCLONE_CONFIG_LOCAL_ACCESS_KEY_ID: 'S3RVER', RCLONE_CONFIG_LOCAL_SECRET_ACCESS_KEY: 'S3RVER', RCLONE_CONFIG_LOCAL_ENDPOINT: stack.s3Endpoint, RCLONE_CONFIG_LOCAL_FORCE_PATH_STYLE: 'true' };
-      const rc = timeCommand('rclone', ['copy', '--transfers', '8', '--exclude', '.animal-sync-inbox', inbox, `local:${bucket}/rclone`], rcloneEnv);
+      const rcloneEnv: NodeJS.ProcessEnv = { ...env, AWS_CA_BUNDLE: '', RCLONE_CONFIG_LOCAL_TYPE: 's3', RCLONE_CONFIG_LOCAL_PROVIDER: 'Other', RCLONE_CONFIG_LOCAL_ACCESS_KEY_ID: 'S3RVER', RCLONE_CONFIG_LOCAL_SECRET_ACCESS_KEY: 'S3RVER', RCLONE_CONFIG_LOCAL_ENDPOINT: stack.s3Endpoint, RCLONE_CONFIG_LOCAL_FORCE_PATH_STYLE: 'true' };
+      const rc = await timeCommand('rclone', ['copy', '--transfers', '8', '--exclude', '.animal-sync-inbox', inbox, `local:${bucket}/rclone`], rcloneEnv);
       results.push(`rclone copy --transfers 8: ${(rc.ms / 1000).toFixed(2)} s (exit ${rc.code}); animal-sync first sync / rclone = ${(first.ms / rc.ms).toFixed(2)}`);
     } else {
       results.push('rclone: not installed (apt-get install rclone to compare)');
@@ -108,7 +119,7 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       await Promise.all([0, 1, 2, 3].map((i) => new Upload({ client: s3, partSize: config.partSizeBytes, queueSize: 4, params: { Bucket: bucket, Key: `bare/big-${i}.png`, Body: createReadStream(path.join(largeDir, `big-${i}.png`)) } }).done()));
       const bare = performance.now() - t0;
-      const large = timeCommand(BIN, ['sync', '--once', '--json'], env);
+      const large = await timeCommand(BIN, ['sync', '--once', '--json'], env);
       results.push(`large set 4 × 256 MiB: sync --once ${(large.ms / 1000).toFixed(2)} s (${(1024 / (large.ms / 1000)).toFixed(0)} MiB/s, peak RSS ${(large.maxRssKiB / 1024).toFixed(0)} MiB) vs bare lib-storage Upload ${(bare / 1000).toFixed(2)} s: ratio ${(large.ms / bare).toFixed(2)}`);
       s3.destroy();
     }

@@ -2,9 +2,8 @@
 // two stores. Clients are created lazily so that `--help` and config errors touch no network.
 import { resolveConfig, SETTINGS, type Config, type ConfigValues } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { makeDocumentClient, makeDynamoClient, makeS3Client } from './stores/aws.ts';
-import { DynamoItemStore, type ItemStore } from './stores/dynamodb.ts';
-import { S3ObjectStore, type ObjectStore } from './stores/s3.ts';
+import type { ItemStore } from './stores/dynamodb.ts';
+import type { ObjectStore } from './stores/s3.ts';
 
 export interface GlobalArgs {
   config?: string;
@@ -31,16 +30,60 @@ export function configFromArgs(argv: GlobalArgs, env: NodeJS.ProcessEnv = proces
   return resolveConfig({ flags, configFile: argv.config, env });
 }
 
+type Loaded = { objects: ObjectStore; items: ItemStore; close(): void };
+
+/**
+ * The stores, with the AWS SDK loaded on first use: a pass with nothing to do (and `--help`)
+ * never pays the SDK's start-up time and memory.
+ */
 export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env): Stores {
-  const s3 = makeS3Client(config, env);
-  const raw = makeDynamoClient(config, env);
-  const doc = makeDocumentClient(raw);
+  let loading: Promise<Loaded> | undefined;
+  let loaded: Loaded | undefined;
+  let closed = false;
+  const load = (): Promise<Loaded> =>
+    (loading ??= (async () => {
+      const [{ makeDocumentClient, makeDynamoClient, makeS3Client }, { DynamoItemStore }, { S3ObjectStore }] = await Promise.all([
+        import('./stores/aws.ts'), import('./stores/dynamodb.ts'), import('./stores/s3.ts'),
+      ]);
+      const s3 = makeS3Client(config, env);
+      const raw = makeDynamoClient(config, env);
+      const result: Loaded = {
+        objects: new S3ObjectStore(s3, config.bucket, { partSizeBytes: config.partSizeBytes }),
+        items: new DynamoItemStore(raw, makeDocumentClient(raw), config.table),
+        close() {
+          s3.destroy();
+          raw.destroy();
+        },
+      };
+      loaded = result;
+      if (closed) result.close();
+      return result;
+    })());
+  const objects: ObjectStore = {
+    bucket: config.bucket,
+    put: async (i) => (await load()).objects.put(i),
+    get: async (k) => (await load()).objects.get(k),
+    head: async (k) => (await load()).objects.head(k),
+    delete: async (k) => (await load()).objects.delete(k),
+    ensureBucket: async () => (await load()).objects.ensureBucket(),
+  };
+  const items: ItemStore = {
+    table: config.table,
+    putNew: async (i) => (await load()).items.putNew(i),
+    putReplace: async (i, v) => (await load()).items.putReplace(i, v),
+    batchPut: async (i) => (await load()).items.batchPut(i),
+    get: async (k) => (await load()).items.get(k),
+    query: async (a, o) => (await load()).items.query(a, o),
+    findByImageId: async (a, id) => (await load()).items.findByImageId(a, id),
+    delete: async (k, o) => (await load()).items.delete(k, o),
+    ensureTable: async (o) => (await load()).items.ensureTable(o),
+  };
   return {
-    objects: new S3ObjectStore(s3, config.bucket, { partSizeBytes: config.partSizeBytes }),
-    items: new DynamoItemStore(raw, doc, config.table),
+    objects,
+    items,
     close() {
-      s3.destroy();
-      raw.destroy();
+      closed = true;
+      loaded?.close();
     },
   };
 }

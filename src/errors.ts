@@ -67,3 +67,8 @@ export function isTransient(err: unknown): boolean {
   if (/Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|SlowDown|InternalError|ServiceUnavailable/.test(e.name)) return true;
   return false;
 }
+
+/** DynamoDB refused a conditional write (the condition did not hold). */
+export function isConditionalFailure(err: unknown): boolean {
+  return (err as { name?: string })?.name === 'ConditionalCheckFailedException';
+}

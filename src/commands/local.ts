@@ -3,9 +3,8 @@ import type { CommandModule } from './types.ts';
 import { configFromArgs, makeStores } from '../context.ts';
 import { createLogger } from '../log.ts';
 import { ensureInbox } from '../inbox.ts';
-import { startLocalStack } from '../local/stack.ts';
-import { startStreamRunner, type StreamRunner } from '../stream/runner.ts';
-import { SyncDaemon } from '../sync/daemon.ts';
+import type { StreamRunner } from '../stream/runner.ts';
+import type { SyncDaemon } from '../sync/daemon.ts';
 
 function shellQuote(v: string): string {
   return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
@@ -24,6 +23,9 @@ export const localCommand: CommandModule = {
       .example('$0 local --no-sync', 'servers only'),
   async handler(argv) {
     const dataDir = path.resolve(String(argv.dataDir));
+    const [{ startLocalStack }, { startStreamRunner }, { SyncDaemon }] = await Promise.all([
+      import('../local/stack.ts'), import('../stream/runner.ts'), import('../sync/daemon.ts'),
+    ]);
     const log = createLogger({ level: 'info', fd: 1 });
     const stack = await startLocalStack({
       dataDir,

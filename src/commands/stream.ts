@@ -2,7 +2,6 @@ import type { CommandModule } from './types.ts';
 import { makeContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { STARTING_POSITIONS, type StartingPosition } from '../stream/checkpoints.ts';
-import { startStreamRunner } from '../stream/runner.ts';
 
 function intFlag(argv: Record<string, unknown>, key: string, flag: string, min: number, max: number): number | undefined {
   const v = argv[key];
@@ -28,6 +27,7 @@ export const streamCommand: CommandModule = {
       .example('$0 stream', 'log every change of the table, resuming from the last checkpoint')
       .example('$0 stream --starting-position LATEST --batch-size 10', 'only changes from now on, ten at a time'),
   async handler(argv) {
+    const { startStreamRunner } = await import('../stream/runner.ts');
     const batchSize = intFlag(argv, 'batchSize', 'batch-size', 1, 10_000);
     const batchWindowMs = intFlag(argv, 'batchWindowMs', 'batch-window-ms', 0, 300_000);
     const maxRetries = intFlag(argv, 'maxRetries', 'max-retries', 0, 10_000);

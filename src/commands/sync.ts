@@ -3,10 +3,7 @@ import { configFromArgs, makeStores, type Stores } from '../context.ts';
 import type { Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { printJson } from '../output.ts';
-import { startHealthServer } from '../service/health.ts';
-import { createMetrics, type SyncMetrics } from '../service/metrics.ts';
-import { createNotifier } from '../service/notify.ts';
-import { SyncDaemon } from '../sync/daemon.ts';
+import type { SyncMetrics } from '../service/metrics.ts';
 import { SyncIndex, META_LAST_RECONCILE, type LastReconcile } from '../sync/index-db.ts';
 import { acquireStateLock } from '../sync/lock.ts';
 import { createProgress } from '../sync/progress.ts';
@@ -70,6 +67,10 @@ async function runOnce(config: Config, log: Logger, stores: Stores, opts: { dryR
 }
 
 async function runDaemon(config: Config, log: Logger, stores: Stores, opts: { force: boolean }): Promise<void> {
+  // Loaded here so that `sync --once` does not pay for chokidar and prom-client.
+  const [{ startHealthServer }, { createMetrics }, { createNotifier }, { SyncDaemon }] = await Promise.all([
+    import('../service/health.ts'), import('../service/metrics.ts'), import('../service/notify.ts'), import('../sync/daemon.ts'),
+  ]);
   const metrics = createMetrics();
   const notifier = createNotifier(process.env, log);
   const daemon = await SyncDaemon.start({

@@ -39,9 +39,7 @@ export interface ItemStore {
   ensureTable(opts?: { timeoutMs?: number }): Promise<'created' | 'exists'>;
 }
 
-export function isConditionalFailure(err: unknown): boolean {
-  return (err as { name?: string })?.name === 'ConditionalCheckFailedException';
-}
+export { isConditionalFailure } from '../errors.ts';
 
 export class DynamoItemStore implements ItemStore {
   readonly table: string;

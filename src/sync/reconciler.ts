@@ -5,12 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import PQueue from 'p-queue';
 import type { Config } from '../config.ts';
-import { BadInputError, errorMessage, isTransient } from '../errors.ts';
+import { BadInputError, errorMessage, isConditionalFailure, isTransient } from '../errors.ts';
 import { hasMarker } from '../inbox.ts';
 import type { Logger } from '../log.ts';
 import { buildItem, partitionKey, s3KeyFor, sortKey, type ImageItem } from '../model.ts';
 import { inspectPngFile } from '../png.ts';
-import { isConditionalFailure, type ItemStore } from '../stores/dynamodb.ts';
+import type { ItemStore } from '../stores/dynamodb.ts';
 import type { ObjectStore } from '../stores/s3.ts';
 import { FileChangedError, sendFile, sha256File } from '../transfer.ts';
 import type { IndexRow, SyncIndex } from './index-db.ts';
@@ -83,6 +83,8 @@ export class Reconciler {
   private readonly skipLog = new Map<string, string>();
   private abort = new AbortController();
   private closed = false;
+  /** Aborted by close(): retry waits end at once on shutdown. */
+  private readonly closing = new AbortController();
 
   constructor(deps: ReconcilerDeps) {
     this.d = deps;
@@ -97,6 +99,7 @@ export class Reconciler {
   /** Queued work that has not started yet is dropped; running work goes on. */
   close(): void {
     this.closed = true;
+    this.closing.abort();
   }
 
   /** Aborts in-flight transfers (used when the grace time of a shutdown runs out). */
@@ -358,7 +361,8 @@ export class Reconciler {
       if (again.length === 0) break;
       const wait = config.retryBaseMs * 2 ** round;
       log.info({ files: again.length, retryInMs: wait }, `retrying ${again.length} failed file(s)`);
-      await sleep(wait);
+      await sleep(wait, undefined, { signal: this.closing.signal }).catch(() => undefined);
+      if (this.closed) break;
       await runRound(again);
     }
     const pendingDeletes: string[] = [];

@@ -1,0 +1,79 @@
+// S3 faults through an HTTP fault proxy between the real daemon and the S3 server: 500/503 on
+// whole objects and on single multipart parts, connection resets, responses lost after the
+// write was applied, and a request that hangs. Once the faults stop, everything converges.
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { faultPlan, startFaultProxy, s3Error, type FaultProxy, type PlannedFault } from '../helpers/fault-proxy.ts';
+import { assertConvergedAfterFaults, daemonThrough, fullReconcile, setupFaultSync, startLambdaLog, waitConverged } from '../helpers/faults.ts';
+import { waitFor } from '../helpers/cli.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
+
+const MiB = 1024 * 1024;
+const REQUEST_TIMEOUT_MS = 2000;
+
+describe('S3 faults', () => {
+  let stack: TestStack;
+  before(async () => { stack = await startTestStack(); });
+  after(async () => stack?.stop());
+
+  it('500/503 (also on single parts), resets, lost responses and a hang: converges once they stop', async () => {
+    const s = await setupFaultSync(stack, {
+      partSizeMib: '5', requestTimeoutMs: String(REQUEST_TIMEOUT_MS), maxAttempts: '3', retryBaseMs: '200', concurrency: '4',
+    });
+    const lambda = await startLambdaLog(stack, s);
+    const proxy: FaultProxy = await startFaultProxy(stack.s3Endpoint);
+    try {
+      // Two files that will be deleted through the faults.
+      s.put('fox/old-1.png');
+      s.put('fox/old-2.png');
+      assert.equal((await s.once()).code, 0);
+
+      const plan: PlannedFault[] = [
+        { op: 'PutObject', nth: 1, fault: s3Error(500, 'InternalError', 'injected: internal error') },
+        { op: 'PutObject', nth: 2, fault: s3Error(503, 'SlowDown', 'injected: slow down') },
+        { op: 'PutObject', nth: 3, fault: { kind: 'reset' } },
+        { op: 'PutObject', nth: 4, fault: { kind: 'lose-response' } },
+        { op: 'PutObject', nth: 5, fault: { kind: 'hang' } },
+        { op: 'CreateMultipartUpload', nth: 1, fault: s3Error(503, 'ServiceUnavailable', 'injected: unavailable') },
+        { op: 'UploadPart', nth: 1, when: (r) => r.query.get('partNumber') === '2', fault: s3Error(500, 'InternalError', 'injected: part 2 failed') },
+        { op: 'UploadPart', nth: 1, when: (r) => r.query.get('partNumber') === '1', fault: s3Error(503, 'SlowDown', 'injected: part 1 slow down') },
+        { op: 'UploadPart', nth: 3, fault: { kind: 'reset' } },
+        { op: 'UploadPart', nth: 4, fault: { kind: 'lose-response' } },
+        { op: 'UploadPart', nth: 5, fault: { kind: 'hang' } },
+        { op: 'CompleteMultipartUpload', nth: 1, fault: { kind: 'lose-response' } },
+        { op: 'DeleteObject', nth: 1, fault: s3Error(500, 'InternalError', 'injected: delete failed') },
+        { op: 'DeleteObject', nth: 2, fault: { kind: 'reset' } },
+      ];
+      proxy.setDecide(faultPlan(plan));
+      const d = daemonThrough(s, { s3: proxy });
+      try {
+        await d.waitForLog(/watching/);
+        for (let i = 0; i < 12; i++) s.put(`cat/c${i}.png`, { padTo: 2000 + i * 5000 });
+        for (let i = 0; i < 3; i++) s.put(`owl/big${i}.png`, { padTo: 11 * MiB + i * 300_000 });
+        rmSync(s.file('fox/old-1.png'));
+        rmSync(s.file('fox/old-2.png'));
+        await waitFor('every planned fault to fire', () => plan.every((f) => f.fired), 60000);
+        await waitConverged(s, { animals: ['cat', 'owl', 'fox'], timeoutMs: 60000 });
+        await fullReconcile(d);
+        const report = await assertConvergedAfterFaults(s, lambda, { animals: ['cat', 'owl', 'fox'] });
+        assert.equal(report.items, 15);
+        assert.equal(d.child.exitCode, null, 'the daemon is still running');
+      } finally {
+        assert.equal(await d.stop(), 0);
+      }
+      await assertConvergedAfterFaults(s, lambda, { animals: ['cat', 'owl', 'fox'], stateDir: s.config.stateDir });
+      // Every hung request was given up by the client within its request timeout.
+      const hung = proxy.events.filter((e) => e.fault === 'hang');
+      assert.equal(hung.length, 2);
+      for (const e of hung) {
+        assert.ok(e.clientClosedAt, `the client gave up on hung ${e.op}`);
+        const waited = e.clientClosedAt! - e.at;
+        assert.ok(waited >= REQUEST_TIMEOUT_MS - 200 && waited <= REQUEST_TIMEOUT_MS + 1500, `hung ${e.op} was abandoned after ${waited} ms (requestTimeoutMs ${REQUEST_TIMEOUT_MS})`);
+      }
+    } finally {
+      await proxy.stop();
+      await lambda.stop();
+    }
+  });
+});

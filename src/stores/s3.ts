@@ -40,6 +40,21 @@ function isNotFound(err: unknown): boolean {
   return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.name === 'NoSuchBucket' || e?.$metadata?.httpStatusCode === 404;
 }
 
+/**
+ * The client, with `signal` on every request it sends. lib-storage's Upload.abort() only
+ * rejects done(): its PutObject/UploadPart requests (and the SDK's retries of them) would run
+ * on, and keep a stopping daemon alive long past its grace time. An incomplete multipart
+ * upload left behind is invisible and removed by the bucket's lifecycle rule.
+ */
+function withAbortSignal(client: S3Client, signal: AbortSignal): S3Client {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      return (command: Parameters<S3Client['send']>[0], options?: object) => target.send(command, { ...options, abortSignal: signal });
+    },
+  });
+}
+
 export class S3ObjectStore implements ObjectStore {
   readonly bucket: string;
   private readonly client: S3Client;
@@ -60,7 +75,7 @@ export class S3ObjectStore implements ObjectStore {
   async put(input: PutObjectInput): Promise<{ parts: number }> {
     let parts = 0;
     const upload = new Upload({
-      client: this.client,
+      client: input.signal ? withAbortSignal(this.client, input.signal) : this.client,
       partSize: this.partSize,
       queueSize: this.queueSize,
       leavePartsOnError: false,

@@ -253,7 +253,8 @@ export class SyncDaemon {
     if (!graceful) {
       this.opts.log.warn({ graceMs: this.opts.config.graceMs }, 'grace time over: aborting in-flight transfers (their intents stay journaled and are finished on the next start)');
       this.reconciler.abortInFlight();
-      await Promise.race([all, new Promise((r) => setTimeout(r, 2000))]);
+      // unref: once the aborted work has settled, this timer must not hold the exit back 2 s.
+      await Promise.race([all, new Promise((r) => setTimeout(r, 2000).unref())]);
     }
     this.index.close();
     this.lock.release();

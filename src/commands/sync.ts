@@ -109,6 +109,11 @@ async function runDaemon(config: Config, log: Logger, stores: Stores, opts: { fo
   await health?.stop();
   stores.close();
   log.info({ graceful }, 'stopped');
+  // Requests given up at shutdown (a hung DynamoDB call or health probe, and the SDK's
+  // retries of it) would keep the process alive for requestTimeoutMs x maxAttempts, long past
+  // the grace time; their intents are journaled and redone on the next start. unref: a stop
+  // with nothing left in flight exits on its own, at once.
+  setTimeout(() => process.exit(), 200).unref();
 }
 
 export const syncCommand: CommandModule = {

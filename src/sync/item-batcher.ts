@@ -13,12 +13,19 @@ interface Waiter {
 export class ItemBatcher {
   private readonly items: ItemStore;
   private readonly delayMs: number;
+  private readonly maxInFlight: number;
   private buffer: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
 
-  constructor(items: ItemStore, opts: { delayMs?: number } = {}) {
+  /**
+   * At most `maxInFlight` requests at a time: while they run, new items gather into full
+   * batches of 25 (one BatchWriteItem of 25 costs DynamoDB Local about what 8 PutItems do).
+   */
+  constructor(items: ItemStore, opts: { delayMs?: number; maxInFlight?: number } = {}) {
     this.items = items;
     this.delayMs = opts.delayMs ?? 10;
+    this.maxInFlight = opts.maxInFlight ?? 2;
   }
 
   put(item: ImageItem): Promise<void> {
@@ -32,12 +39,16 @@ export class ItemBatcher {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.buffer.splice(0, 25);
-    if (batch.length === 0) return;
-    if (this.buffer.length > 0) this.timer = setTimeout(() => this.flush(), 0);
-    this.items.batchPut(batch.map((w) => w.item)).then(
-      () => batch.forEach((w) => w.resolve()),
-      (err: unknown) => batch.forEach((w) => w.reject(err)),
-    );
+    while (this.buffer.length > 0 && this.inFlight < this.maxInFlight) {
+      const batch = this.buffer.splice(0, 25);
+      this.inFlight++;
+      this.items.batchPut(batch.map((w) => w.item)).then(
+        () => batch.forEach((w) => w.resolve()),
+        (err: unknown) => batch.forEach((w) => w.reject(err)),
+      ).finally(() => {
+        this.inFlight--;
+        if (this.buffer.length > 0) this.flush();
+      });
+    }
   }
 }

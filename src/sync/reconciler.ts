@@ -21,6 +21,8 @@ import { inspectSourcePath, scanInbox, type LocalFile, type Skipped } from './sc
 
 export type PathOutcome =
   | { kind: 'uploaded' | 'updated' | 'unchanged' | 'deleted' | 'nothing' }
+  /** The object is up; the item write (batched) finishes outside the transfer queue. */
+  | { kind: 'finishing'; finish: Promise<'uploaded' | 'updated'> }
   | { kind: 'skipped'; reason: string }
   | { kind: 'delete-pending' }
   /** Not started: the reconciler was closed (shutdown). */
@@ -120,7 +122,17 @@ export class Reconciler {
 
   /** Reconciles one path now (serialized with any other work on it). Deletes are not made: they come back as delete-pending. */
   reconcile(sourcePath: string, opts: { dryRun?: boolean } = {}): Promise<PathOutcome> {
-    return this.locks.run(sourcePath, () => this.queue.add(() => this.reconcileNow(sourcePath, opts)), opts.dryRun ? 'plan' : 'reconcile');
+    return this.locks.run(sourcePath, async () => {
+      const outcome = await this.queue.add(() => this.reconcileNow(sourcePath, opts));
+      if (outcome.kind !== 'finishing') return outcome;
+      // The transfer slot is free again while the item write is batched with others; the
+      // path stays locked until the item is written and the index row says synced.
+      try {
+        return { kind: await outcome.finish };
+      } catch (err) {
+        return this.failure(sourcePath, err, false);
+      }
+    }, opts.dryRun ? 'plan' : 'reconcile');
   }
 
   /** Deletes one path's item and object, if the file is (still) gone. */
@@ -143,11 +155,15 @@ export class Reconciler {
         this.logSkip({ path: sourcePath, reason: err.message });
         return { kind: 'skipped', reason: err.message };
       }
-      const msg = errorMessage(err);
-      const transient = isTransient(err) || err instanceof FileChangedError;
-      if (!opts.dryRun && this.d.index.get(sourcePath)) this.d.index.recordFailure(sourcePath, msg);
-      return { kind: 'failed', error: msg, transient };
+      return this.failure(sourcePath, err, opts.dryRun ?? false);
     }
+  }
+
+  private failure(sourcePath: string, err: unknown, dryRun: boolean): PathOutcome {
+    const msg = errorMessage(err);
+    const transient = isTransient(err) || err instanceof FileChangedError;
+    if (!dryRun && this.d.index.get(sourcePath)) this.d.index.recordFailure(sourcePath, msg);
+    return { kind: 'failed', error: msg, transient };
   }
 
   private async reconcileSteps(sourcePath: string, opts: { dryRun?: boolean }): Promise<PathOutcome> {
@@ -200,13 +216,13 @@ export class Reconciler {
             continue;
           }
           this.forgetSkip(sourcePath);
-          return { kind: result };
+          return typeof result === 'string' ? { kind: result } : { kind: 'finishing', finish: result.finish };
         }
       }
     }
   }
 
-  private async upload(file: LocalFile, row: IndexRow | undefined, reason: 'new' | 'resume' | 'changed'): Promise<'uploaded' | 'updated' | 'restart'> {
+  private async upload(file: LocalFile, row: IndexRow | undefined, reason: 'new' | 'resume' | 'changed'): Promise<'uploaded' | 'updated' | 'restart' | { finish: Promise<'uploaded' | 'updated'> }> {
     const { config, index, objects, hooks } = this.d;
     // Rejects non-PNG content before anything is journaled or sent.
     const png = await inspectPngFile(file.absPath);
@@ -248,13 +264,22 @@ export class Reconciler {
       updatedAt: nextVersion === 1 ? intent.uploaded_at : new Date(this.now()).toISOString(),
     });
     // Object first (above), then item: no item ever points at a missing object.
-    const written = intent.version === 0 && reason !== 'changed' ? (await this.batcher.put(item), item.version) : await this.writeChange(item, intent.version);
-    index.put({
-      ...intent, state: 'synced', size: sent.size, mtime_ms: file.mtimeMs, sha256: sent.sha256,
-      width: png.width, height: png.height, version: written, attempts: 0, last_error: null, last_error_at: null,
-    });
-    hooks?.onUploaded?.({ sourcePath: file.sourcePath, bytes: sent.size, changed: intent.version > 0, latencyMs: this.now() - file.mtimeMs });
-    return intent.version > 0 ? 'updated' : 'uploaded';
+    const record = (written: number): 'uploaded' | 'updated' => {
+      index.put({
+        ...intent, state: 'synced', size: sent.size, mtime_ms: file.mtimeMs, sha256: sent.sha256,
+        width: png.width, height: png.height, version: written, attempts: 0, last_error: null, last_error_at: null,
+      });
+      hooks?.onUploaded?.({ sourcePath: file.sourcePath, bytes: sent.size, changed: intent.version > 0, latencyMs: this.now() - file.mtimeMs });
+      return intent.version > 0 ? 'updated' : 'uploaded';
+    };
+    if (intent.version === 0 && reason !== 'changed') {
+      // INSERTs are batched; the caller waits for this outside the transfer queue.
+      const finished = this.batcher.put(item).then(() => record(item.version));
+      finished.catch(() => undefined); // handled by reconcile(); never an unhandled rejection
+      // Wrapped: an async function returning a bare promise would wait for it.
+      return { finish: finished };
+    }
+    return record(await this.writeChange(item, intent.version));
   }
 
   /**
@@ -323,9 +348,23 @@ export class Reconciler {
       log.error({ inbox: config.inbox }, `inbox marker missing in ${config.inbox}: the inbox may be unmounted; no deletes until it is back (run \`animal-sync init\` if this really is the inbox)`);
     }
     const scan = await scanInbox(config.inbox);
-    const paths = new Set(scan.files.map((f) => f.sourcePath));
-    for (const row of index.all()) paths.add(row.source_path);
-    return this.runPass(paths, { ...opts, skipped: scan.skipped });
+    const rows = new Map(index.all().map((r) => [r.source_path, r]));
+    // The scan's lstat is as fresh as any: files the planner would leave alone by size and
+    // mtime are counted here, without a trip through the queue (the no-change run is fast).
+    const paths = new Set<string>();
+    let unchanged = 0;
+    for (const f of scan.files) {
+      const row = rows.get(f.sourcePath);
+      const settled = this.now() - f.mtimeMs >= config.stabilityMs;
+      if (row && !row.last_error && settled && planAction({ kind: 'file', size: f.size, mtimeMs: f.mtimeMs }, row).kind === 'nothing') unchanged++;
+      else paths.add(f.sourcePath);
+    }
+    const scanned = new Set(scan.files.map((f) => f.sourcePath));
+    // Index rows whose file the scan did not find: candidates for delete.
+    for (const p of rows.keys()) if (!scanned.has(p)) paths.add(p);
+    const result = await this.runPass(paths, { ...opts, skipped: scan.skipped });
+    result.unchanged += unchanged;
+    return result;
   }
 
   /**

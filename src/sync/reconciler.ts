@@ -383,16 +383,24 @@ export class Reconciler {
     let done = 0;
     let bytes = 0;
     const outcomes = new Map<string, PathOutcome>();
+    // Paths are fed to the queue by a bounded set of workers, not all at once: memory stays
+    // flat for a big inbox. There are enough of them to keep every transfer slot busy while
+    // finished uploads wait for their batched item writes.
     const runRound = async (list: string[]): Promise<void> => {
-      await Promise.all(list.map(async (p) => {
-        const outcome = await this.reconcile(p, { dryRun: opts.dryRun });
-        outcomes.set(p, outcome);
-        if (outcome.kind !== 'failed') {
-          done++;
-          if (outcome.kind === 'uploaded' || outcome.kind === 'updated') bytes += index.get(p)?.size ?? 0;
-          hooks?.onProgress?.({ done, total: unique.length, bytes });
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < list.length) {
+          const p = list[next++]!;
+          const outcome = await this.reconcile(p, { dryRun: opts.dryRun });
+          outcomes.set(p, outcome);
+          if (outcome.kind !== 'failed') {
+            done++;
+            if (outcome.kind === 'uploaded' || outcome.kind === 'updated') bytes += index.get(p)?.size ?? 0;
+            hooks?.onProgress?.({ done, total: unique.length, bytes });
+          }
         }
-      }));
+      };
+      await Promise.all(Array.from({ length: Math.min(list.length, config.concurrency + 64) }, worker));
     };
     await runRound(unique);
     for (let round = 0; round < (opts.retryRounds ?? 2); round++) {

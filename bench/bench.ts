@@ -77,7 +77,8 @@ async function main(): Promise<void> {
     results.push(`no-change sync --once: best ${(Math.min(...reruns.map((r) => r.ms)) / 1000).toFixed(3)} s (runs ${reruns.map((r) => (r.ms / 1000).toFixed(3)).join(', ')}), peak RSS ${(reruns[0]!.maxRssKiB / 1024).toFixed(0)} MiB`);
     // 3. rclone copy --transfers 8 of the same files to the same server
     if (spawnSync('rclone', ['version']).status === 0) {
-      const rcloneEnv: NodeJS.ProcessEnv = { ...env, AWS_CA_BUNDLE: '', RCLONE_CONFIG_LOCAL_TYPE: 's3', RCLONE_CONFIG_LOCAL_PROVIDER: 'Other', RCLONE_CONFIG_LOCAL_ACCESS_KEY_ID: 'S3RVER', RCLONE_CONFIG_LOCAL_SECRET_ACCESS_KEY: 'S3RVER', RCLONE_CONFIG_LOCAL_ENDPOINT: stack.s3Endpoint, RCLONE_CONFIG_LOCAL_FORCE_PATH_STYLE: 'true' };
+      const rcloneEnv: NodeJS.ProcessEnv = { ...env, RCLONE_CONFIG_LOCAL_TYPE: 's3', RCLONE_CONFIG_LOCAL_PROVIDER: 'Other', RCLONE_CONFIG_LOCAL_ACCESS_KEY_ID: 'S3RVER', RCLONE_CONFIG_LOCAL_SECRET_ACCESS_KEY: 'S3RVER', RCLONE_CONFIG_LOCAL_ENDPOINT: stack.s3Endpoint, RCLONE_CONFIG_LOCAL_FORCE_PATH_STYLE: 'true' };
+      delete rcloneEnv.AWS_CA_BUNDLE;
       const rc = await timeCommand('rclone', ['copy', '--transfers', '8', '--exclude', '.animal-sync-inbox', inbox, `local:${bucket}/rclone`], rcloneEnv);
       results.push(`rclone copy --transfers 8: ${(rc.ms / 1000).toFixed(2)} s (exit ${rc.code}); animal-sync first sync / rclone = ${(first.ms / rc.ms).toFixed(2)}`);
     } else {

@@ -143,7 +143,10 @@ export class SyncDaemon {
       const result = await this.reconciler.runPass(paths, { force: this.opts.force, retryRounds: 1 });
       this.afterPass(result, kind);
     } catch (err) {
-      this.opts.log.error({ err: errorMessage(err) }, `reconcile pass failed: ${errorMessage(err)}`);
+      // E.g. the state dir's disk is full, so not even a failure could be recorded: the pass's
+      // paths are retried like failed files, not left for the next full scan (minutes away).
+      this.opts.log.error({ err: errorMessage(err), files: paths.length }, `reconcile pass failed: ${errorMessage(err)}`);
+      if (!this.stopping) this.scheduleRetry(paths);
     }
   }
 

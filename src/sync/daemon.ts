@@ -44,6 +44,7 @@ export class SyncDaemon {
   private scanTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryRound = 0;
+  private readonly retryPaths = new Set<string>();
   private readonly running = new Set<Promise<unknown>>();
   private fullPassRunning = false;
   private stopping = false;
@@ -181,12 +182,18 @@ export class SyncDaemon {
   private scheduleRetry(paths: string[]): void {
     const delay = Math.min(this.opts.config.retryBaseMs * 2 ** this.retryRound, MAX_RETRY_DELAY_MS);
     this.retryRound++;
+    // Added to what is already waiting: a timer replaced here must not drop the files of an
+    // earlier failed pass (they would wait for the next full scan).
+    for (const p of paths) this.retryPaths.add(p);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.track(this.pass(paths, 'retry'));
+      const due = [...this.retryPaths];
+      this.retryPaths.clear();
+      this.track(this.pass(due, 'retry'));
     }, delay);
-    this.opts.log.info({ files: paths.length, retryInMs: delay }, `will retry ${paths.length} failed file(s) in ${Math.round(delay / 1000)} s`);
+    const waiting = this.retryPaths.size;
+    this.opts.log.info({ files: waiting, retryInMs: delay }, `will retry ${waiting} failed file(s) in ${Math.round(delay / 1000)} s`);
   }
 
   private scheduleScan(): void {

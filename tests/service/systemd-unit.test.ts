@@ -41,7 +41,7 @@ after(() => {
 
 function unitForThisMachine(extra = ''): string {
   const text = readFileSync(UNIT, 'utf8');
-  assert.ok(text.includes(`ExecStart=${INSTALL_ROOT}/node_modules/node/bin/node ${INSTALL_ROOT}/src/cli.ts sync`), 'ExecStart runs the pinned Node 24 on src/cli.ts sync');
+  assert.ok(text.includes(`ExecStart=${INSTALL_ROOT}/bin/animal-sync sync`), 'ExecStart runs the launcher (pinned Node 24) with sync');
   const dir = tempDir('animal-sync-unit-');
   made.push(dir);
   const file = path.join(dir, 'animal-sync.service');

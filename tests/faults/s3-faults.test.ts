@@ -76,4 +76,33 @@ describe('S3 faults', () => {
       await lambda.stop();
     }
   });
+
+  // Regression: scheduleRetry replaced the pending retry timer, so when a second pass failed
+  // before the first one's retry ran, the first pass's files were only retried by the next
+  // full scan (10 minutes later by default).
+  it('a second failed pass does not cancel the retry of the first one', async () => {
+    const s = await setupFaultSync(stack, { retryBaseMs: '2000', maxAttempts: '1', scanIntervalSec: '600' });
+    const lambda = await startLambdaLog(stack, s);
+    const proxy = await startFaultProxy(stack.s3Endpoint);
+    let failing = true;
+    // Not a transient error: no retry inside the pass, straight to the daemon's retry timer.
+    proxy.setDecide((r) => (failing && r.op === 'PutObject' ? s3Error(403, 'AccessDenied', 'injected: access denied') : { kind: 'forward' }));
+    const d = daemonThrough(s, { s3: proxy });
+    try {
+      await d.waitForLog(/watching/);
+      s.put('dog/first.png');
+      await d.waitForLog(/will retry 1 failed file/);
+      s.put('dog/second.png');
+      await d.waitForLog(/failed dog\/second\.png/);
+      failing = false;
+      // Both retries are due within 2 s + 4 s; the full scan is 10 minutes away.
+      await waitConverged(s, { animals: ['dog'], timeoutMs: 15000 });
+      const report = await assertConvergedAfterFaults(s, lambda, { animals: ['dog'] });
+      assert.equal(report.items, 2);
+    } finally {
+      assert.equal(await d.stop(), 0);
+      await proxy.stop();
+      await lambda.stop();
+    }
+  });
 });

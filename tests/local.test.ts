@@ -2,7 +2,7 @@
 // machine; dropping a file shows an INSERT in lambda.log; no process outlives it.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { BIN, runCli, waitFor } from './helpers/cli.ts';
@@ -76,6 +76,15 @@ describe('animal-sync local', () => {
     local.child.kill('SIGKILL');
     await local.exited;
     await waitFor('the JVM to be gone', () => dynamoJvms(local.dynamodbPort).length === 0, 10000);
+  });
+
+  it('says how to install Java when it is missing', async () => {
+    const bin = tempDir('animal-sync-nojava-');
+    for (const tool of ['sh', 'readlink', 'dirname', 'find', 'setpriv']) symlinkSync(execFileSync('which', [tool], { encoding: 'utf8' }).trim(), path.join(bin, tool));
+    const res = await runCli(['local', '--s3-port', String(await freePort()), '--dynamodb-port', String(await freePort())], { env: { ...process.env, PATH: bin }, cwd: tempDir() });
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /Java 17 or newer is needed for DynamoDB Local but `java` was not found on PATH/);
+    assert.match(res.stderr, /apt-get install -y openjdk-17-jre-headless/);
   });
 
   it('keeps its data across a restart (DynamoDB on disk)', async () => {

@@ -35,19 +35,20 @@ export function localEnv(s3Endpoint: string, dynamodbEndpoint: string): Record<s
 }
 
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
-  let dynamo: RunningDynamoLocal | undefined;
-  let s3: RunningS3Server | undefined;
-  try {
-    [dynamo, s3] = await Promise.all([
-      startDynamoLocal({ port: opts.dynamodbPort, dataDir: opts.inMemory ? null : path.join(opts.dataDir, 'dynamodb'), log: opts.log }),
-      startS3Server({ port: opts.s3Port, dataDir: path.join(opts.dataDir, 's3'), buckets: [opts.bucket] }),
-    ]);
-  } catch (err) {
+  const [dynamoResult, s3Result] = await Promise.allSettled([
+    startDynamoLocal({ port: opts.dynamodbPort, dataDir: opts.inMemory ? null : path.join(opts.dataDir, 'dynamodb'), log: opts.log }),
+    startS3Server({ port: opts.s3Port, dataDir: path.join(opts.dataDir, 's3'), buckets: [opts.bucket] }),
+  ]);
+  if (dynamoResult.status === 'rejected' || s3Result.status === 'rejected') {
     // One came up and the other did not: never leave the first one running.
-    const results = await Promise.allSettled([dynamo?.stop(), s3?.stop()]);
-    void results;
-    throw err;
+    await Promise.allSettled([
+      dynamoResult.status === 'fulfilled' ? dynamoResult.value.stop() : undefined,
+      s3Result.status === 'fulfilled' ? s3Result.value.stop() : undefined,
+    ]);
+    throw dynamoResult.status === 'rejected' ? dynamoResult.reason : (s3Result as PromiseRejectedResult).reason;
   }
+  const dynamo: RunningDynamoLocal = dynamoResult.value;
+  const s3: RunningS3Server = s3Result.value;
   const d = dynamo;
   const s = s3;
   return {

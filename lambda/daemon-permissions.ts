@@ -20,6 +20,8 @@ export const DAEMON_OPERATIONS: Readonly<Record<string, readonly Grant[]>> = {
   // CompleteMultipartUpload (all authorised as s3:PutObject) above the part size; and
   // AbortMultipartUpload when a multipart upload fails (leavePartsOnError: false).
   Upload: [{ on: 'objects', actions: ['s3:PutObject', 's3:AbortMultipartUpload'] }],
+  // S3ObjectStore.put() sends a body already in memory (up to the part size) as one PutObject.
+  PutObjectCommand: [{ on: 'objects', actions: ['s3:PutObject'] }],
   GetObjectCommand: [{ on: 'objects', actions: ['s3:GetObject'] }],
   // HeadObject is authorised as s3:GetObject. Without s3:ListBucket on the bucket, S3 answers
   // a HEAD of a missing key with 403 instead of 404, and ObjectStore.head() (which maps 404

@@ -68,6 +68,16 @@ export function isTransient(err: unknown): boolean {
   return false;
 }
 
+/**
+ * A file this process may not read is bad input (skipped with one log line, picked up again by
+ * a later scan once it can be read), not a failure: retrying cannot help, and a failed upload
+ * holds back every delete of the pass. Other errors are returned unchanged.
+ */
+export function unreadableAsBadInput(err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EACCES' || code === 'EPERM' ? new BadInputError(`cannot read it (${code}: permission denied)`) : err;
+}
+
 /** DynamoDB refused a conditional write (the condition did not hold). */
 export function isConditionalFailure(err: unknown): boolean {
   return (err as { name?: string })?.name === 'ConditionalCheckFailedException';

@@ -1,6 +1,6 @@
 // PNG recognition: the 8-byte signature followed by a well-formed IHDR chunk.
 import { open } from 'node:fs/promises';
-import { BadInputError } from './errors.ts';
+import { BadInputError, unreadableAsBadInput } from './errors.ts';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Signature (8) + IHDR length/type (8) + IHDR data (13) + CRC (4). */
@@ -60,7 +60,9 @@ export function parsePngHeader(head: Buffer, size: number, tail?: Buffer): PngIn
 
 /** Reads only the first 33 and last 12 bytes of a file and checks that it is a complete PNG. */
 export async function inspectPngFile(file: string): Promise<PngInfo & { size: number }> {
-  const fh = await open(file, 'r');
+  const fh = await open(file, 'r').catch((err: unknown) => {
+    throw unreadableAsBadInput(err);
+  });
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new BadInputError(`${file} is not a regular file`);

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
+import { unreadableAsBadInput } from './errors.ts';
 import type { ObjectStore } from './stores/s3.ts';
 
 export class FileChangedError extends Error {
@@ -23,7 +24,11 @@ export interface SentObject {
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  } catch (err) {
+    throw unreadableAsBadInput(err);
+  }
   return hash.digest('hex');
 }
 

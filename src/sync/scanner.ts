@@ -21,6 +21,8 @@ export interface Skipped {
   reason: string;
 }
 
+const NOT_UTF8 = 'the file name is not valid UTF-8 (rename it)';
+
 const TEMP_SUFFIXES = ['.tmp', '.temp', '.part', '.partial', '.crdownload', '.download', '.swp', '.swo', '.swx', '.bak'];
 
 /** Why a file name (not a folder) is not a candidate, or null. Pure. */
@@ -141,6 +143,9 @@ export async function scanInbox(inbox: string): Promise<ScanResult> {
       const state = await inspectSourcePath(inbox, sourcePath);
       if (state.kind === 'file') files.push(state.file);
       else if (state.kind === 'skipped') skipped.push(state.skipped);
+      // A name that is not UTF-8 comes back from readdir with U+FFFD in it: that path does not
+      // exist, and without this line the file would be ignored without a word.
+      else if (entry.name.includes('\uFFFD')) skipped.push({ path: sourcePath, reason: NOT_UTF8 });
     });
     await Promise.all(checks);
   }

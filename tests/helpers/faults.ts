@@ -2,6 +2,7 @@
 // daemon, the Lambda log of the scenario's table (the real stream runner and handler), a
 // full reconcile on demand, and the one convergence assertion every scenario ends with.
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import { buildItem, type ImageItem } from '../../src/model.ts';
 import { startStreamRunner, type StreamRunner } from '../../src/stream/runner.ts';
 import { SyncIndex } from '../../src/sync/index-db.ts';
 import { scanInbox } from '../../src/sync/scanner.ts';
-import { waitFor } from './cli.ts';
+import { BIN, waitFor } from './cli.ts';
 import type { FaultProxy } from './fault-proxy.ts';
 import { tempDir, type TestStack } from './stack.ts';
 import { assertConverged, setupSync, type Daemon, type SyncSetup } from './sync.ts';
@@ -102,9 +103,9 @@ export async function fullReconcile(d: Daemon, timeoutMs = 60000): Promise<void>
 }
 
 /** Waits until the inbox and the catalogue agree (assertConverged passes), with a deadline. */
-export async function waitConverged(s: SyncSetup, opts: { animals?: string[]; timeoutMs?: number } = {}): Promise<void> {
+export async function waitConverged(s: SyncSetup, opts: { animals?: string[]; skipped?: ReadonlySet<string>; timeoutMs?: number } = {}): Promise<void> {
   await waitFor('convergence', async () => {
-    await assertConverged(s, { animals: opts.animals });
+    await assertConverged(s, { animals: opts.animals, skipped: opts.skipped });
     return true;
   }, opts.timeoutMs ?? 60000, 250);
 }
@@ -124,10 +125,11 @@ export interface ConvergedReport {
  * - the Lambda log has exactly one INSERT line for every item (by image_id), and no image
  *   was inserted twice;
  * - with `stateDir` (daemon stopped): every index row is synced and the rows are the files.
+ * `skipped`: source paths the test expects the daemon to refuse for their content.
  */
-export async function assertConvergedAfterFaults(s: SyncSetup, lambda: LambdaLog, opts: { animals?: string[]; stateDir?: string } = {}): Promise<ConvergedReport> {
-  await assertConverged(s, { animals: opts.animals });
-  const local = (await scanInbox(s.config.inbox)).files;
+export async function assertConvergedAfterFaults(s: SyncSetup, lambda: LambdaLog, opts: { animals?: string[]; skipped?: ReadonlySet<string>; stateDir?: string } = {}): Promise<ConvergedReport> {
+  await assertConverged(s, { animals: opts.animals, skipped: opts.skipped });
+  const local = (await scanInbox(s.config.inbox)).files.filter((f) => !opts.skipped?.has(f.sourcePath));
   const items: ImageItem[] = (await s.items(opts.animals)).filter((i) => i.source_host === s.config.hostId);
   await lambda.caughtUp();
   const lines = lambda.lines();
@@ -171,4 +173,28 @@ export function seededRandom(seed: number): () => number {
 /** Lines of the daemon's log whose msg matches. */
 export function logLines(d: Daemon, re: RegExp): Record<string, unknown>[] {
   return d.lines().filter((l) => re.test(String(l.msg)));
+}
+
+/**
+ * The daemon as another (unprivileged) user, like startDaemon otherwise. As root, chmod 000
+ * does not make a file unreadable; as `nobody` it does. The state dir is handed to that user.
+ */
+export function daemonAsUser(s: SyncSetup, user: { uid: number; gid: number }, env: Record<string, string> = {}): Daemon {
+  execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, s.config.stateDir]);
+  const child = spawn(BIN, ['sync'], { env: { ...s.env, ...env, ANIMAL_SYNC_LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'], uid: user.uid, gid: user.gid });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  return {
+    child,
+    exited,
+    output: () => out,
+    lines: () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
+    waitForLog: (re, timeoutMs = 20000) => waitFor(`log line ${re}`, () => re.test(out), timeoutMs).then(() => undefined),
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
 }

@@ -104,8 +104,9 @@ const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex
  * DESIGN.md invariant 3: local files == this host's items == objects, byte for byte; no
  * orphan object, no item without its object, no duplicate item per source_path.
  */
-export async function assertConverged(s: SyncSetup, opts: { animals?: string[] } = {}): Promise<void> {
-  const local = (await scanInbox(s.config.inbox)).files;
+export async function assertConverged(s: SyncSetup, opts: { animals?: string[]; skipped?: ReadonlySet<string> } = {}): Promise<void> {
+  // `skipped`: files a test put there to be refused for their content (not a PNG, unreadable).
+  const local = (await scanInbox(s.config.inbox)).files.filter((f) => !opts.skipped?.has(f.sourcePath));
   const items = (await s.items(opts.animals)).filter((i) => i.source_host === s.config.hostId);
   const keys = new Set(await s.objectKeys());
   const byPath = new Map<string, ImageItem>();

@@ -49,6 +49,9 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
+  // Measure the bundle that users run (bin/animal-sync falls back to the sources when dist/ is stale).
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: path.join(path.dirname(BIN), '..'), stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed');
   mkdirSync(inbox, { recursive: true });
   ensureInbox(inbox);
   console.log(`generating ${FILES} PNGs of 64 KiB in ${ANIMALS.length} folders under ${inbox}`);

@@ -58,6 +58,11 @@ export function parsePngHeader(head: Buffer, size: number, tail?: Buffer): PngIn
   return { width, height };
 }
 
+/** Checks a whole file already in memory. */
+export function parsePngBuffer(buf: Buffer): PngInfo {
+  return parsePngHeader(buf.subarray(0, PNG_HEADER_BYTES), buf.length, buf.length >= MIN_PNG_BYTES ? buf.subarray(buf.length - 12) : undefined);
+}
+
 /** Reads only the first 33 and last 12 bytes of a file and checks that it is a complete PNG. */
 export async function inspectPngFile(file: string): Promise<PngInfo & { size: number }> {
   const fh = await open(file, 'r').catch((err: unknown) => {

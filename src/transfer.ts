@@ -2,7 +2,7 @@
 // bytes actually sent, and that the file did not change while it was being read.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { unreadableAsBadInput } from './errors.ts';
 import type { ObjectStore } from './stores/s3.ts';
@@ -41,6 +41,28 @@ async function snapshotOf(file: string): Promise<FileSnapshot> {
   return { size: st.size, mtimeMs: st.mtimeMs };
 }
 
+/** One read of a whole (small) file; unreadable = bad input, not a transient failure. */
+export async function readSmallFile(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw unreadableAsBadInput(err);
+  }
+}
+
+/**
+ * Uploads the bytes of `file` that the caller already read (`body`), hashing exactly what is
+ * sent. The file's size/mtime must still be `before` afterwards, else FileChangedError.
+ */
+export async function sendBuffer(objects: ObjectStore, body: Buffer, key: string, opts: { file: string; before: FileSnapshot; signal?: AbortSignal }): Promise<SentObject> {
+  if (body.length !== opts.before.size) throw new FileChangedError(`${opts.file} changed size while being read (${opts.before.size} -> ${body.length} bytes)`);
+  const sha256 = createHash('sha256').update(body).digest('hex');
+  const { parts } = await objects.put({ key, body, contentLength: body.length, sha256, signal: opts.signal });
+  const after = await snapshotOf(opts.file);
+  if (!sameSnapshot(opts.before, after)) throw new FileChangedError(`${opts.file} changed while being uploaded (size/mtime differ afterwards)`);
+  return { sha256, size: body.length, parts };
+}
+
 /**
  * Uploads `file` to `key`. Files up to the part size are read once into memory (hash and
  * body from the same bytes); larger ones are hashed first (the hash goes into the object's
@@ -52,17 +74,7 @@ export async function sendFile(objects: ObjectStore, file: string, key: string, 
   const before = opts.before ?? (await snapshotOf(file));
   let sent: SentObject;
   if (before.size <= opts.partSizeBytes) {
-    const fh = await open(file, 'r');
-    let body: Buffer;
-    try {
-      body = await fh.readFile();
-    } finally {
-      await fh.close();
-    }
-    if (body.length !== before.size) throw new FileChangedError(`${file} changed size while being read (${before.size} -> ${body.length} bytes)`);
-    const sha256 = createHash('sha256').update(body).digest('hex');
-    const { parts } = await objects.put({ key, body, contentLength: body.length, sha256, signal: opts.signal });
-    sent = { sha256, size: body.length, parts };
+    return sendBuffer(objects, await readSmallFile(file), key, { file, before, signal: opts.signal });
   } else {
     const expected = await sha256File(file);
     const hash = createHash('sha256');

@@ -9,10 +9,10 @@ import { BadInputError, errorMessage, isConditionalFailure, isTransient } from '
 import { hasMarker } from '../inbox.ts';
 import type { Logger } from '../log.ts';
 import { buildItem, partitionKey, s3KeyFor, sortKey, type ImageItem } from '../model.ts';
-import { inspectPngFile } from '../png.ts';
+import { inspectPngFile, parsePngBuffer } from '../png.ts';
 import type { ItemStore } from '../stores/dynamodb.ts';
 import type { ObjectStore } from '../stores/s3.ts';
-import { FileChangedError, sendFile, sha256File } from '../transfer.ts';
+import { FileChangedError, readSmallFile, sendBuffer, sendFile, sha256File } from '../transfer.ts';
 import type { IndexRow, SyncIndex } from './index-db.ts';
 import { ItemBatcher } from './item-batcher.ts';
 import { PathLock } from './path-lock.ts';
@@ -225,7 +225,10 @@ export class Reconciler {
   private async upload(file: LocalFile, row: IndexRow | undefined, reason: 'new' | 'resume' | 'changed'): Promise<'uploaded' | 'updated' | 'restart' | { finish: Promise<'uploaded' | 'updated'> }> {
     const { config, index, objects, hooks } = this.d;
     // Rejects non-PNG content before anything is journaled or sent.
-    const png = await inspectPngFile(file.absPath);
+    // A small file is read once: the same bytes are checked as a PNG, hashed and sent.
+    const small = file.size <= config.partSizeBytes ? await readSmallFile(file.absPath) : undefined;
+    if (small && small.length !== file.size) return 'restart';
+    const png = small ? { ...parsePngBuffer(small), size: small.length } : await inspectPngFile(file.absPath);
     if (png.size !== file.size) return 'restart';
     let intent: IndexRow;
     if (!row) {
@@ -244,11 +247,10 @@ export class Reconciler {
     }
     let sent;
     try {
-      sent = await sendFile(objects, file.absPath, intent.s3_key, {
-        partSizeBytes: config.partSizeBytes,
-        before: { size: file.size, mtimeMs: file.mtimeMs },
-        signal: this.abort.signal,
-      });
+      const before = { size: file.size, mtimeMs: file.mtimeMs };
+      sent = small
+        ? await sendBuffer(objects, small, intent.s3_key, { file: file.absPath, before, signal: this.abort.signal })
+        : await sendFile(objects, file.absPath, intent.s3_key, { partSizeBytes: config.partSizeBytes, before, signal: this.abort.signal });
     } catch (err) {
       if (err instanceof FileChangedError) return 'restart';
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'restart';

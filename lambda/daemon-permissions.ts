@@ -37,6 +37,8 @@ export const DAEMON_OPERATIONS: Readonly<Record<string, readonly Grant[]>> = {
   QueryCommand: [{ on: 'table', actions: ['dynamodb:Query'] }],
   DeleteCommand: [{ on: 'table', actions: ['dynamodb:DeleteItem'] }],
   BatchWriteCommand: [{ on: 'table', actions: ['dynamodb:BatchWriteItem'] }],
+  // TransactWriteItems has no action of its own: each Put in it is authorised as PutItem.
+  TransactWriteCommand: [{ on: 'table', actions: ['dynamodb:PutItem'] }],
   // Read-only; ensureTable() polls it until the table is ACTIVE.
   DescribeTableCommand: [{ on: 'table', actions: ['dynamodb:DescribeTable'] }],
 };

@@ -72,6 +72,7 @@ export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env)
     putNew: async (i) => (await load()).items.putNew(i),
     putReplace: async (i, v) => (await load()).items.putReplace(i, v),
     batchPut: async (i) => (await load()).items.batchPut(i),
+    transactPut: async (i) => (await load()).items.transactPut(i),
     get: async (k) => (await load()).items.get(k),
     query: async (a, o) => (await load()).items.query(a, o),
     findByImageId: async (a, id) => (await load()).items.findByImageId(a, id),

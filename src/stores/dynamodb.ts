@@ -12,6 +12,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +32,8 @@ export interface ItemStore {
   putReplace(item: ImageItem, expectedVersion: number): Promise<void>;
   /** Unconditional writes of up to 25 items per request; returns nothing left unprocessed. */
   batchPut(items: ImageItem[]): Promise<void>;
+  /** Unconditional writes of up to 100 items in one TransactWriteItems (all or none). */
+  transactPut(items: ImageItem[]): Promise<void>;
   get(key: ImageKey): Promise<ImageItem | null>;
   query(animal: string, opts?: { limit?: number; next?: Record<string, unknown> }): Promise<QueryPage>;
   findByImageId(animal: string, imageId: string): Promise<ImageItem | null>;
@@ -81,6 +84,14 @@ export class DynamoItemStore implements ItemStore {
           await sleep(Math.min(50 * 2 ** attempt, 2000));
         }
       }
+    }
+  }
+
+  async transactPut(items: ImageItem[]): Promise<void> {
+    for (let i = 0; i < items.length; i += 100) {
+      await this.doc.send(new TransactWriteCommand({
+        TransactItems: items.slice(i, i + 100).map((Item) => ({ Put: { TableName: this.table, Item } })),
+      }));
     }
   }
 

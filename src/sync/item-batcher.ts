@@ -1,6 +1,8 @@
-// Collects new items (INSERTs) and writes them 25 at a time with BatchWriteItem. Safe
-// because each new item has a fresh image_id key: a repeat after a crash writes the very
-// same item again. Changes (MODIFY) never go through here; they need a condition.
+// Collects new items (INSERTs) and writes them together: BatchWriteItem of 25 (cheapest on
+// AWS), or TransactWriteItems of 100 (one commit: DynamoDB Local otherwise commits item by
+// item). Unconditional writes are safe here because each new item has a fresh image_id key:
+// a repeat after a crash writes the very same item again. Changes (MODIFY) never go
+// through here; they need a condition.
 import type { ImageItem } from '../model.ts';
 import type { ItemStore } from '../stores/dynamodb.ts';
 
@@ -22,16 +24,21 @@ export class ItemBatcher {
    * At most `maxInFlight` requests at a time: while they run, new items gather into full
    * batches of 25 (one BatchWriteItem of 25 costs DynamoDB Local about what 8 PutItems do).
    */
-  constructor(items: ItemStore, opts: { delayMs?: number; maxInFlight?: number } = {}) {
+  private readonly mode: 'batch' | 'transact';
+  private readonly size: number;
+
+  constructor(items: ItemStore, opts: { delayMs?: number; maxInFlight?: number; mode?: 'batch' | 'transact' } = {}) {
     this.items = items;
     this.delayMs = opts.delayMs ?? 10;
     this.maxInFlight = opts.maxInFlight ?? 2;
+    this.mode = opts.mode ?? 'batch';
+    this.size = this.mode === 'transact' ? 100 : 25;
   }
 
   put(item: ImageItem): Promise<void> {
     return new Promise((resolve, reject) => {
       this.buffer.push({ item, resolve, reject });
-      if (this.buffer.length >= 25) this.flush();
+      if (this.buffer.length >= this.size) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.delayMs);
     });
   }
@@ -40,9 +47,10 @@ export class ItemBatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     while (this.buffer.length > 0 && this.inFlight < this.maxInFlight) {
-      const batch = this.buffer.splice(0, 25);
+      const batch = this.buffer.splice(0, this.size);
       this.inFlight++;
-      this.items.batchPut(batch.map((w) => w.item)).then(
+      const items = batch.map((w) => w.item);
+      (this.mode === 'transact' ? this.items.transactPut(items) : this.items.batchPut(items)).then(
         () => batch.forEach((w) => w.resolve()),
         (err: unknown) => batch.forEach((w) => w.reject(err)),
       ).finally(() => {

@@ -92,7 +92,7 @@ export class Reconciler {
     this.d = deps;
     this.now = deps.now ?? Date.now;
     this.queue = new PQueue({ concurrency: deps.config.concurrency });
-    this.batcher = new ItemBatcher(deps.items);
+    this.batcher = new ItemBatcher(deps.items, { mode: deps.config.itemWriteMode });
     const report = (): void => deps.hooks?.onQueue?.({ queued: this.queue.size, inFlight: this.queue.pending });
     this.queue.addEventListener('active', report);
     this.queue.addEventListener('next', report);

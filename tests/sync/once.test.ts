@@ -63,18 +63,20 @@ describe('sync --once', () => {
     assert.equal((await s.items(['dog']))[0]!.version, 1);
   });
 
-  it('a folder of 200 files becomes 200 items; a no-change rerun touches nothing', async () => {
-    const s = await setupSync(stack);
-    for (let i = 0; i < 200; i++) s.put(`bird/b${i}.png`);
-    const res = await s.once('--json');
-    assert.equal(res.code, 0, res.stderr);
-    assert.equal(JSON.parse(res.stdout).uploaded, 200);
-    assert.equal((await s.items(['bird'])).length, 200);
-    await assertConverged(s);
-    const again = JSON.parse((await s.once('--json')).stdout);
-    assert.equal(again.unchanged, 200);
-    assert.equal(again.uploaded + again.updated + again.deleted, 0);
-  });
+  for (const itemWrites of ['transact', 'batch']) {
+    it(`a folder of 200 files becomes 200 items (itemWrites ${itemWrites}); a no-change rerun touches nothing`, async () => {
+      const s = await setupSync(stack, { itemWrites });
+      for (let i = 0; i < 200; i++) s.put(`bird/b${i}.png`);
+      const res = await s.once('--json', '--item-writes', itemWrites);
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(JSON.parse(res.stdout).uploaded, 200);
+      assert.equal((await s.items(['bird'])).length, 200);
+      await assertConverged(s);
+      const again = JSON.parse((await s.once('--json')).stdout);
+      assert.equal(again.unchanged, 200);
+      assert.equal(again.uploaded + again.updated + again.deleted, 0);
+    });
+  }
 
   it('--dry-run prints the plan and changes nothing', async () => {
     const s = await setupSync(stack);

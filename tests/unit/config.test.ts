@@ -76,5 +76,8 @@ describe('config', () => {
     assert.equal(aws.forcePathStyle, false);
     assert.equal(aws.requestChecksumCalculation, 'WHEN_SUPPORTED');
     assert.equal(resolveConfig({ env: { ANIMAL_SYNC_S3_PATH_STYLE: 'true' } }).forcePathStyle, true);
+    assert.equal(resolveConfig({ env: { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000' } }).itemWriteMode, 'transact');
+    assert.equal(resolveConfig({ env: {} }).itemWriteMode, 'batch');
+    assert.equal(resolveConfig({ env: { AWS_ENDPOINT_URL_DYNAMODB: 'http://x', ANIMAL_SYNC_ITEM_WRITES: 'batch' } }).itemWriteMode, 'batch');
   });
 });

@@ -15,7 +15,7 @@ import { BIN, runCli, waitFor } from '../helpers/cli.ts';
 import { makePng } from '../helpers/png.ts';
 import { freePort, startTestStack, type TestStack } from '../helpers/stack.ts';
 import { startFakeNotifySocket, type FakeNotifySocket } from './fake-notify-socket.ts';
-import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
+import { forward, s3Error, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { sample } from './prom-text.ts';
 
 /** Uploads of objects whose name contains this fail with an S3 InternalError (500). */
@@ -64,7 +64,10 @@ describe('daemon under a service manager (end to end)', () => {
 
   before(async () => {
     stack = await startTestStack();
-    proxy = await startFaultProxy(stack.env.AWS_ENDPOINT_URL_S3!, (req) => req.method === 'PUT' && (req.url ?? '').includes(BROKEN));
+    // Every PUT of the broken file's object fails with a real S3 error; the rest goes through.
+    proxy = await startFaultProxy(stack.env.AWS_ENDPOINT_URL_S3!, {
+      decide: (req) => (req.method === 'PUT' && req.url.includes(BROKEN) ? s3Error(500, 'InternalError', 'injected fault: this object cannot be stored') : forward(req)),
+    });
     sock = await startFakeNotifySocket();
     config = stack.config();
     await stack.stores(config); // creates the table
@@ -146,7 +149,7 @@ describe('daemon under a service manager (end to end)', () => {
         index.close();
       }
     }, 20_000);
-    assert.ok(proxy.failed >= 1);
+    assert.ok(proxy.events.filter((e) => e.fault === 'respond').length >= 1);
     // Counted when its pass ends (after the pass's own retry round).
     await waitFor('files_failed_total >= 1', async () => (sample(await scrape(), 'animal_sync_files_failed_total') ?? 0) >= 1, 20_000);
 

@@ -4,10 +4,10 @@ import type { Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { printJson } from '../output.ts';
 import type { SyncMetrics } from '../service/metrics.ts';
-import { SyncIndex, META_LAST_RECONCILE, type LastReconcile } from '../sync/index-db.ts';
+import { SyncIndex, META_LAST_RECONCILE } from '../sync/index-db.ts';
 import { acquireStateLock } from '../sync/lock.ts';
 import { createProgress } from '../sync/progress.ts';
-import { Reconciler, type PassResult, type SyncHooks } from '../sync/reconciler.ts';
+import { lastReconcileOf, Reconciler, type PassResult, type SyncHooks } from '../sync/reconciler.ts';
 
 export class SyncFailedError extends Error {
   override name = 'SyncFailedError';
@@ -53,7 +53,7 @@ async function runOnce(config: Config, log: Logger, stores: Stores, opts: { dryR
     const result = await reconciler.runFullPass({ dryRun: opts.dryRun, force: opts.force });
     progress?.finish();
     if (!opts.dryRun) {
-      const last: LastReconcile = { finishedAt: new Date().toISOString(), durationMs: result.durationMs, uploaded: result.uploaded, updated: result.updated, deleted: result.deleted, unchanged: result.unchanged, skipped: result.skipped, failed: result.failed, ok: result.failed === 0 && result.deletesBlocked === 0 };
+      const last = lastReconcileOf(result);
       index.setMeta(META_LAST_RECONCILE, last);
     }
     if (opts.json) printJson({ dryRun: opts.dryRun, ...result });

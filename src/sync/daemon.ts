@@ -7,9 +7,9 @@ import { errorMessage } from '../errors.ts';
 import { hasMarker } from '../inbox.ts';
 import type { Logger } from '../log.ts';
 import type { Stores } from '../context.ts';
-import { SyncIndex, META_LAST_RECONCILE, type LastReconcile } from './index-db.ts';
+import { SyncIndex, META_LAST_RECONCILE } from './index-db.ts';
 import { acquireStateLock, type StateLock } from './lock.ts';
-import { Reconciler, type PassResult, type SyncHooks } from './reconciler.ts';
+import { lastReconcileOf, Reconciler, type PassResult, type SyncHooks } from './reconciler.ts';
 import { watchInbox, type InboxWatcher } from './watcher.ts';
 
 export interface DaemonHealth {
@@ -170,7 +170,7 @@ export class SyncDaemon {
     const summary = { kind, uploaded: result.uploaded, updated: result.updated, deleted: result.deleted, unchanged: result.unchanged, skipped: result.skipped, failed: result.failed, deletesBlocked: result.deletesBlocked, ms: result.durationMs };
     if (kind === 'full' || result.uploaded + result.updated + result.deleted + result.failed > 0) log.info(summary, `${kind} pass done`);
     if (kind === 'full') {
-      const last: LastReconcile = { finishedAt: new Date().toISOString(), durationMs: result.durationMs, uploaded: result.uploaded, updated: result.updated, deleted: result.deleted, unchanged: result.unchanged, skipped: result.skipped, failed: result.failed, ok: result.failed === 0 && result.deletesBlocked === 0 };
+      const last = lastReconcileOf(result);
       if (!this.stopping) this.index.setMeta(META_LAST_RECONCILE, last);
     }
     this.opts.onPass?.(result, kind);

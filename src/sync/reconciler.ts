@@ -13,7 +13,7 @@ import { inspectPngFile, parsePngBuffer } from '../png.ts';
 import type { ItemStore } from '../stores/dynamodb.ts';
 import type { ObjectStore } from '../stores/s3.ts';
 import { FileChangedError, readSmallFile, sendBuffer, sendFile, sha256File } from '../transfer.ts';
-import type { IndexRow, SyncIndex } from './index-db.ts';
+import type { IndexRow, LastReconcile, SyncIndex } from './index-db.ts';
 import { ItemBatcher } from './item-batcher.ts';
 import { PathLock } from './path-lock.ts';
 import { deleteBlockReason, planAction, type Action, type LocalState } from './planner.ts';
@@ -74,6 +74,14 @@ export interface PassResult {
 }
 
 const MAX_CHANGED_RESTARTS = 5;
+
+/** What `status` shows of a finished pass. */
+export function lastReconcileOf(r: PassResult, finishedAt = new Date()): LastReconcile {
+  return {
+    finishedAt: finishedAt.toISOString(), durationMs: r.durationMs, uploaded: r.uploaded, updated: r.updated, deleted: r.deleted,
+    unchanged: r.unchanged, skipped: r.skipped, failed: r.failed, ok: r.failed === 0 && r.deletesBlocked === 0,
+  };
+}
 
 export class Reconciler {
   readonly queue: PQueue;

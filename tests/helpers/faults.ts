@@ -2,7 +2,7 @@
 // daemon, the Lambda log of the scenario's table (the real stream runner and handler), a
 // full reconcile on demand, and the one convergence assertion every scenario ends with.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,10 +11,10 @@ import { buildItem, type ImageItem } from '../../src/model.ts';
 import { startStreamRunner, type StreamRunner } from '../../src/stream/runner.ts';
 import { SyncIndex } from '../../src/sync/index-db.ts';
 import { scanInbox } from '../../src/sync/scanner.ts';
-import { BIN, waitFor } from './cli.ts';
+import { waitFor } from './cli.ts';
 import type { FaultProxy } from './fault-proxy.ts';
 import { tempDir, type TestStack } from './stack.ts';
-import { assertConverged, setupSync, type Daemon, type SyncSetup } from './sync.ts';
+import { assertConverged, setupSync, startDaemon, type Daemon, type SyncSetup } from './sync.ts';
 
 /**
  * setupSync, and every override also written to the config file the daemon reads (setupSync
@@ -181,20 +181,5 @@ export function logLines(d: Daemon, re: RegExp): Record<string, unknown>[] {
  */
 export function daemonAsUser(s: SyncSetup, user: { uid: number; gid: number }, env: Record<string, string> = {}): Daemon {
   execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, s.config.stateDir]);
-  const child = spawn(BIN, ['sync'], { env: { ...s.env, ...env, ANIMAL_SYNC_LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'], uid: user.uid, gid: user.gid });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
-  return {
-    child,
-    exited,
-    output: () => out,
-    lines: () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
-    waitForLog: (re, timeoutMs = 20000) => waitFor(`log line ${re}`, () => re.test(out), timeoutMs).then(() => undefined),
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+  return startDaemon({ ...s.env, ...env }, [], { uid: user.uid, gid: user.gid });
 }

@@ -130,8 +130,9 @@ export async function assertConverged(s: SyncSetup, opts: { animals?: string[]; 
   assert.deepEqual(orphans, [], 'no orphan objects');
 }
 
-export function startDaemon(env: NodeJS.ProcessEnv, args: string[]): Daemon {
-  const child = spawn(BIN, ['sync', ...args], { env: { ...env, ANIMAL_SYNC_LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `as`: run the daemon as another user (uid/gid), e.g. one for whom chmod 000 means unreadable. */
+export function startDaemon(env: NodeJS.ProcessEnv, args: string[], as: { uid?: number; gid?: number } = {}): Daemon {
+  const child = spawn(BIN, ['sync', ...args], { env: { ...env, ANIMAL_SYNC_LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'], ...as });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -174,7 +174,8 @@ export class SyncDaemon {
       if (!this.stopping) this.index.setMeta(META_LAST_RECONCILE, last);
     }
     this.opts.onPass?.(result, kind);
-    if (result.failed > 0 && !this.stopping) this.scheduleRetry(result.failures.map((f) => f.path));
+    // The deletes a failed upload held back go with the retry: a clean retry pass makes them.
+    if (result.failed > 0 && !this.stopping) this.scheduleRetry([...result.failures.map((f) => f.path), ...result.heldDeletes]);
     else if (kind !== 'watch') this.retryRound = 0;
   }
 

@@ -68,6 +68,8 @@ export interface PassResult {
   /** Deletes the guard held back, and why. */
   deletesBlocked: number;
   deleteBlockReason: string | null;
+  /** The paths of those deletes (a retry of the failed uploads must carry them too). */
+  heldDeletes: string[];
   failures: { path: string; error: string }[];
   plan: { path: string; action: Action }[];
   durationMs: number;
@@ -384,7 +386,7 @@ export class Reconciler {
   async runPass(paths: Iterable<string>, opts: PassOptions = {}): Promise<PassResult> {
     const started = this.now();
     const { config, index, log, hooks } = this.d;
-    const result: PassResult = { uploaded: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0, failed: 0, deletesBlocked: 0, deleteBlockReason: null, failures: [], plan: [], durationMs: 0 };
+    const result: PassResult = { uploaded: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0, failed: 0, deletesBlocked: 0, deleteBlockReason: null, heldDeletes: [], failures: [], plan: [], durationMs: 0 };
     for (const s of opts.skipped ?? []) {
       this.logSkip(s);
       result.skipped++;
@@ -440,6 +442,7 @@ export class Reconciler {
       if (reason) {
         result.deletesBlocked = pendingDeletes.length;
         result.deleteBlockReason = reason;
+        result.heldDeletes = pendingDeletes;
         log.error({ deletes: pendingDeletes.length, reason }, `not deleting ${pendingDeletes.length} file(s): ${reason}`);
       } else if (!opts.dryRun) {
         await Promise.all(pendingDeletes.map(async (p) => outcomes.set(p, await this.delete(p))));

@@ -1,7 +1,7 @@
 // kill -9 of the real daemon at many points during a burst of 100 new files (six of them
 // multipart) and 30 deletes, restarting it each time. Most kill points are exact: a fault
 // proxy holds one chosen request (a multipart part, a CompleteMultipartUpload, a PutObject,
-// the BatchWriteItem of objects already in S3, a DeleteItem, the DeleteObject after it) and
+// the item write of objects already in S3, a DeleteItem, the DeleteObject after it) and
 // the daemon is killed while it waits. The held request is then dropped or, just as often,
 // applied after the crash (the write landed, its answer never did). The rest are random
 // moments. Ten files synced before the burst change during it (conditional MODIFYs). After a
@@ -19,6 +19,9 @@ const ANIMALS = ['dog', 'cat', 'bird', 'fox', 'owl'];
 const WAVES = 26;
 const MIN_EXACT_KILLS = 20;
 
+/** New items go out as TransactWriteItems (DynamoDB Local) or BatchWriteItem (AWS). */
+const isItemBatch = (r: ProxiedRequest): boolean => r.op === 'BatchWriteItem' || r.op === 'TransactWriteItems';
+
 interface KillPoint {
   name: string;
   store: 's3' | 'dynamodb' | null;
@@ -33,8 +36,8 @@ const KILL_POINTS: Record<string, KillPoint> = {
   completeApplied: { name: 'CompleteMultipartUpload held, applied after the crash', store: 's3', match: (r) => r.op === 'CompleteMultipartUpload', afterKill: 'apply' },
   putDropped: { name: 'PutObject held, dropped', store: 's3', match: (r) => r.op === 'PutObject', afterKill: 'drop' },
   putApplied: { name: 'PutObject held, applied after the crash', store: 's3', match: (r) => r.op === 'PutObject', afterKill: 'apply' },
-  batchDropped: { name: 'between S3 and DynamoDB: BatchWriteItem held, dropped', store: 'dynamodb', match: (r) => r.op === 'BatchWriteItem', afterKill: 'drop' },
-  batchApplied: { name: 'between S3 and DynamoDB: BatchWriteItem held, applied after the crash', store: 'dynamodb', match: (r) => r.op === 'BatchWriteItem', afterKill: 'apply' },
+  batchDropped: { name: 'between S3 and DynamoDB: the new items\' write held, dropped', store: 'dynamodb', match: (r) => isItemBatch(r), afterKill: 'drop' },
+  batchApplied: { name: 'between S3 and DynamoDB: the new items\' write held, applied after the crash', store: 'dynamodb', match: (r) => isItemBatch(r), afterKill: 'apply' },
   deleteItemDropped: { name: 'delete journaled, DeleteItem held, dropped', store: 'dynamodb', match: (r) => r.op === 'DeleteItem', afterKill: 'drop' },
   deleteItemApplied: { name: 'DeleteItem held, applied after the crash', store: 'dynamodb', match: (r) => r.op === 'DeleteItem', afterKill: 'apply' },
   changeApplied: { name: 'between S3 and DynamoDB on a change: conditional PutItem held, applied after the crash', store: 'dynamodb', match: (r) => r.op === 'PutItem', afterKill: 'apply' },
@@ -173,7 +176,7 @@ describe('kill -9 during a burst', () => {
       for (const [p, n] of byPoint) t.diagnostic(`  ${n} x ${p}`);
       assert.ok(exact.length >= MIN_EXACT_KILLS, `at least ${MIN_EXACT_KILLS} kill points hit, got ${exact.length}`);
       assert.ok(exact.some((k) => k.op === 'UploadPart'), 'a kill in the middle of a multipart upload');
-      assert.ok(exact.some((k) => k.op === 'BatchWriteItem'), 'a kill between the S3 and the DynamoDB step');
+      assert.ok(exact.some((k) => k.op === 'BatchWriteItem' || k.op === 'TransactWriteItems'), 'a kill between the S3 and the DynamoDB step');
     } finally {
       await proxies.s3.stop();
       await proxies.dynamodb.stop();

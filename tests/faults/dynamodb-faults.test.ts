@@ -1,7 +1,8 @@
 // DynamoDB faults through an HTTP fault proxy between the real daemon and DynamoDB Local (the
-// X-Amz-Target header names the operation): throttling, 500s, resets, lost responses, a hang
-// and a partial BatchWriteItem, on inserts, changes and deletes. And the subtle one: a
-// conditional MODIFY whose first response was lost must recognise its own write on retry.
+// X-Amz-Target header names the operation): throttling, 500s, resets, lost responses, a hang,
+// a partial BatchWriteItem and a cancelled TransactWriteItems, on inserts, changes and
+// deletes. And the subtle one: a conditional MODIFY whose first response was lost must
+// recognise its own write on retry.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -28,6 +29,22 @@ function partialBatch(req: ProxiedRequest): Fault {
   };
 }
 
+/** TransactWriteItems cancelled because DynamoDB throttled one of its items. */
+function cancelledTransaction(req: ProxiedRequest): Fault {
+  const n = (req.json as { TransactItems: unknown[] }).TransactItems.length;
+  const reasons = Array.from({ length: n }, (_, i) => (i === 0 ? { Code: 'ThrottlingError', Message: 'Throughput exceeds the current capacity of your table or index.' } : { Code: 'None' }));
+  return {
+    kind: 'respond',
+    status: 400,
+    headers: { 'content-type': 'application/x-amz-json-1.0' },
+    body: JSON.stringify({
+      __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+      Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+      CancellationReasons: reasons,
+    }),
+  };
+}
+
 const batchSize = (r: ProxiedRequest): number => Object.values((r.json as { RequestItems: Record<string, unknown[]> }).RequestItems)[0]!.length;
 const isConditionalPut = (r: ProxiedRequest): boolean => typeof r.json?.ConditionExpression === 'string' && String(r.json.ConditionExpression).includes('#v = :expected');
 const conflictLines = (lines: Record<string, unknown>[]): Record<string, unknown>[] => lines.filter((l) => /changed remotely|conflict/i.test(String(l.msg)));
@@ -37,61 +54,66 @@ describe('DynamoDB faults', () => {
   before(async () => { stack = await startTestStack(); });
   after(async () => stack?.stop());
 
-  it('throttling, 500s, resets, lost responses, a hang and a partial batch on inserts, changes and deletes: converges', async (t) => {
-    const s = await setupFaultSync(stack, { requestTimeoutMs: String(REQUEST_TIMEOUT_MS), maxAttempts: '3', retryBaseMs: '200', concurrency: '4' });
-    const lambda = await startLambdaLog(stack, s);
-    const proxy: FaultProxy = await startFaultProxy(stack.dynamodbEndpoint);
-    try {
-      for (let i = 0; i < 4; i++) s.put(`fox/old-${i}.png`);
-      assert.equal((await s.once()).code, 0);
-      const plan: PlannedFault[] = [
-        { op: 'BatchWriteItem', nth: 1, fault: dynamoError('ThrottlingException', 'Rate of requests exceeds the allowed throughput.') },
-        { op: 'BatchWriteItem', nth: 1, fault: dynamoError('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.') },
-        { op: 'BatchWriteItem', nth: 1, fault: dynamoError('InternalServerError', 'injected: internal server error', 500) },
-        { op: 'BatchWriteItem', nth: 1, fault: { kind: 'reset' } },
-        { op: 'BatchWriteItem', nth: 1, fault: { kind: 'lose-response' } },
-        { op: 'BatchWriteItem', nth: 1, fault: { kind: 'hang' } },
-        { op: 'BatchWriteItem', nth: 1, when: (r) => batchSize(r) >= 2, fault: partialBatch },
-        { op: 'PutItem', nth: 1, when: isConditionalPut, fault: dynamoError('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.') },
-        { op: 'PutItem', nth: 1, when: isConditionalPut, fault: { kind: 'reset' } },
-        { op: 'PutItem', nth: 1, when: isConditionalPut, fault: { kind: 'hang' } },
-        { op: 'DeleteItem', nth: 1, fault: dynamoError('ThrottlingException', 'Rate of requests exceeds the allowed throughput.') },
-        { op: 'DeleteItem', nth: 1, fault: { kind: 'lose-response' } },
-        { op: 'DeleteItem', nth: 1, fault: dynamoError('InternalServerError', 'injected: internal server error', 500) },
-      ];
-      proxy.setDecide(faultPlan(plan));
-      const d = daemonThrough(s, { dynamodb: proxy });
+  for (const itemWrites of ['batch', 'transact'] as const) {
+    it(`${itemWrites === 'batch' ? 'BatchWriteItem (AWS)' : 'TransactWriteItems (DynamoDB Local)'} for new items: throttling, 500s, resets, lost responses, a hang${itemWrites === 'batch' ? ', a partial batch' : ', a cancelled transaction'}, also on changes and deletes: converges`, async (t) => {
+      const s = await setupFaultSync(stack, { requestTimeoutMs: String(REQUEST_TIMEOUT_MS), maxAttempts: '3', retryBaseMs: '200', concurrency: '4', itemWrites });
+      const lambda = await startLambdaLog(stack, s);
+      const proxy: FaultProxy = await startFaultProxy(stack.dynamodbEndpoint);
       try {
-        await d.waitForLog(/watching/);
-        for (let i = 0; i < 24; i++) s.put(`cat/c${i}.png`);
-        s.put('fox/old-0.png', { seed: 90001 });
-        s.put('fox/old-1.png', { seed: 90002 });
-        rmSync(s.file('fox/old-2.png'));
-        rmSync(s.file('fox/old-3.png'));
-        await waitFor('every planned fault to fire', () => plan.every((f) => f.fired), 60000);
-        await waitConverged(s, { animals: ['cat', 'fox'], timeoutMs: 60000 });
-        await fullReconcile(d);
-        const report = await assertConvergedAfterFaults(s, lambda, { animals: ['cat', 'fox'] });
-        assert.equal(report.items, 26);
-        const items = await s.items(['fox']);
-        assert.deepEqual(items.map((i) => i.version).sort(), [2, 2], 'each changed file is exactly one version further');
-        assert.deepEqual(conflictLines(d.lines()), [], 'no conflict reported');
-        t.diagnostic(`faults fired: ${plan.length}; requests seen: ${proxy.events.length}; lambda: ${JSON.stringify(report)}`);
+        for (let i = 0; i < 4; i++) s.put(`fox/old-${i}.png`);
+        assert.equal((await s.once()).code, 0);
+        const op = itemWrites === 'batch' ? 'BatchWriteItem' : 'TransactWriteItems';
+        const plan: PlannedFault[] = [
+          { op, nth: 1, fault: dynamoError('ThrottlingException', 'Rate of requests exceeds the allowed throughput.') },
+          itemWrites === 'batch'
+            ? { op, nth: 1, fault: dynamoError('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.') }
+            : { op, nth: 1, fault: cancelledTransaction },
+          { op, nth: 1, fault: dynamoError('InternalServerError', 'injected: internal server error', 500) },
+          { op, nth: 1, fault: { kind: 'reset' } },
+          { op, nth: 1, fault: { kind: 'lose-response' } },
+          { op, nth: 1, fault: { kind: 'hang' } },
+          ...(itemWrites === 'batch' ? [{ op, nth: 1, when: (r: ProxiedRequest) => batchSize(r) >= 2, fault: partialBatch }] : []),
+          { op: 'PutItem', nth: 1, when: isConditionalPut, fault: dynamoError('ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded.') },
+          { op: 'PutItem', nth: 1, when: isConditionalPut, fault: { kind: 'reset' } },
+          { op: 'PutItem', nth: 1, when: isConditionalPut, fault: { kind: 'hang' } },
+          { op: 'DeleteItem', nth: 1, fault: dynamoError('ThrottlingException', 'Rate of requests exceeds the allowed throughput.') },
+          { op: 'DeleteItem', nth: 1, fault: { kind: 'lose-response' } },
+          { op: 'DeleteItem', nth: 1, fault: dynamoError('InternalServerError', 'injected: internal server error', 500) },
+        ];
+        proxy.setDecide(faultPlan(plan));
+        const d = daemonThrough(s, { dynamodb: proxy });
+        try {
+          await d.waitForLog(/watching/);
+          for (let i = 0; i < 24; i++) s.put(`cat/c${i}.png`);
+          s.put('fox/old-0.png', { seed: 90001 });
+          s.put('fox/old-1.png', { seed: 90002 });
+          rmSync(s.file('fox/old-2.png'));
+          rmSync(s.file('fox/old-3.png'));
+          await waitFor('every planned fault to fire', () => plan.every((f) => f.fired), 60000);
+          await waitConverged(s, { animals: ['cat', 'fox'], timeoutMs: 60000 });
+          await fullReconcile(d);
+          const report = await assertConvergedAfterFaults(s, lambda, { animals: ['cat', 'fox'] });
+          assert.equal(report.items, 26);
+          const items = await s.items(['fox']);
+          assert.deepEqual(items.map((i) => i.version).sort(), [2, 2], 'each changed file is exactly one version further');
+          assert.deepEqual(conflictLines(d.lines()), [], 'no conflict reported');
+          t.diagnostic(`faults fired: ${plan.length}; requests seen: ${proxy.events.length}; lambda: ${JSON.stringify(report)}`);
+        } finally {
+          assert.equal(await d.stop(), 0);
+        }
+        await assertConvergedAfterFaults(s, lambda, { animals: ['cat', 'fox'], stateDir: s.config.stateDir });
+        const hung = proxy.events.filter((e) => e.fault === 'hang');
+        assert.equal(hung.length, 2);
+        for (const e of hung) {
+          const waited = e.clientClosedAt! - e.at;
+          assert.ok(waited >= REQUEST_TIMEOUT_MS - 200 && waited <= REQUEST_TIMEOUT_MS + 1500, `hung ${e.op} was abandoned after ${waited} ms (requestTimeoutMs ${REQUEST_TIMEOUT_MS})`);
+        }
       } finally {
-        assert.equal(await d.stop(), 0);
+        await proxy.stop();
+        await lambda.stop();
       }
-      await assertConvergedAfterFaults(s, lambda, { animals: ['cat', 'fox'], stateDir: s.config.stateDir });
-      const hung = proxy.events.filter((e) => e.fault === 'hang');
-      assert.equal(hung.length, 2);
-      for (const e of hung) {
-        const waited = e.clientClosedAt! - e.at;
-        assert.ok(waited >= REQUEST_TIMEOUT_MS - 200 && waited <= REQUEST_TIMEOUT_MS + 1500, `hung ${e.op} was abandoned after ${waited} ms (requestTimeoutMs ${REQUEST_TIMEOUT_MS})`);
-      }
-    } finally {
-      await proxy.stop();
-      await lambda.stop();
-    }
-  });
+    });
+  }
 
   /** A changed file whose conditional PutItem is applied but whose response is lost. */
   async function modifyWithLostResponse(s: SyncSetup, t: { diagnostic(m: string): void }): Promise<void> {

@@ -105,4 +105,35 @@ describe('S3 faults', () => {
       await lambda.stop();
     }
   });
+
+  // Regression: a pass in which an upload failed holds its deletes back, but only the failed
+  // uploads were retried: the held-back deletes waited for the next full scan (10 minutes).
+  it('deletes held back by a failed upload are made once the upload goes through', async () => {
+    const s = await setupFaultSync(stack, { retryBaseMs: '500', maxAttempts: '1', scanIntervalSec: '600' });
+    const lambda = await startLambdaLog(stack, s);
+    const proxy = await startFaultProxy(stack.s3Endpoint);
+    try {
+      s.put('dog/keep.png');
+      s.put('dog/gone.png');
+      assert.equal((await s.once()).code, 0);
+      // Both wait for the start-up pass: the failed upload and the delete are in the same pass.
+      s.put('dog/new.png');
+      rmSync(s.file('dog/gone.png'));
+      let failing = true;
+      proxy.setDecide((r) => (failing && r.op === 'PutObject' ? s3Error(403, 'AccessDenied', 'injected: access denied') : { kind: 'forward' }));
+      const d = daemonThrough(s, { s3: proxy });
+      try {
+        await d.waitForLog(/not deleting 1 file\(s\): 1 upload\(s\) failed/);
+        failing = false;
+        await waitConverged(s, { animals: ['dog'], timeoutMs: 15000 });
+        const report = await assertConvergedAfterFaults(s, lambda, { animals: ['dog'] });
+        assert.equal(report.items, 2);
+      } finally {
+        assert.equal(await d.stop(), 0);
+      }
+    } finally {
+      await proxy.stop();
+      await lambda.stop();
+    }
+  });
 });

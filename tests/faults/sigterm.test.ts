@@ -12,6 +12,7 @@ import type { SyncSetup } from '../helpers/sync.ts';
 
 const MiB = 1024 * 1024;
 const ANIMALS = ['dog', 'owl'];
+const ITEM_WRITES = ['TransactWriteItems', 'BatchWriteItem'];
 
 /** Every item in the table has its object, with the bytes the item describes. */
 async function assertNoItemWithoutObject(s: SyncSetup): Promise<number> {
@@ -30,7 +31,7 @@ interface Scenario {
   graceMs: number;
   /** Each S3 write is held this long by the proxy before it goes on. */
   s3DelayMs: number;
-  /** BatchWriteItem never answers until after the SIGTERM. */
+  /** The write of new items (TransactWriteItems or BatchWriteItem) never answers. */
   hangItemWrites: boolean;
   /** Longest time from SIGTERM to exit. */
   maxExitMs: number;
@@ -44,14 +45,14 @@ async function sigtermDuringUploads(stack: TestStack, sc: Scenario, t: { diagnos
   const dynamodb = await startFaultProxy(stack.dynamodbEndpoint);
   const slow: Decide = (r) => (r.op === 'PutObject' || r.op === 'UploadPart' ? { kind: 'forward', delayMs: sc.s3DelayMs } : { kind: 'forward' });
   s3.setDecide(slow);
-  if (sc.hangItemWrites) dynamodb.setDecide((r) => (r.op === 'BatchWriteItem' ? { kind: 'hang' } : { kind: 'forward' }));
+  if (sc.hangItemWrites) dynamodb.setDecide((r) => (ITEM_WRITES.includes(r.op) ? { kind: 'hang' } : { kind: 'forward' }));
   try {
     const d = daemonThrough(s, { s3, dynamodb });
     await d.waitForLog(/watching/);
     for (let i = 0; i < 3; i++) s.put(`owl/big-${i}.png`, { padTo: 11 * MiB });
     for (let i = 0; i < 24; i++) s.put(`dog/d${i}.png`);
     const open = (p: typeof s3, ops: string[]): number => p.events.filter((e) => ops.includes(e.op) && e.upstreamStatus === undefined && e.clientClosedAt === undefined).length;
-    if (sc.hangItemWrites) await waitFor('an item write hanging', () => open(dynamodb, ['BatchWriteItem']) >= 1, 20000, 20);
+    if (sc.hangItemWrites) await waitFor('an item write hanging', () => open(dynamodb, ITEM_WRITES) >= 1, 20000, 20);
     else await waitFor('uploads in flight', () => open(s3, ['PutObject', 'UploadPart']) >= 3, 20000, 20);
     const sentAt = Date.now();
     d.child.kill('SIGTERM');

@@ -110,6 +110,17 @@ export function s3Error(status: number, code: string, message: string): Fault {
   };
 }
 
+/**
+ * A TCP reset of the client's connection. On a connection already shutting down (its client
+ * went away and the server ended its side) a reset fails with EINVAL inside Node and leaves
+ * the handle open forever (the process then spins at exit): such a one is just destroyed.
+ */
+function resetConnection(socket: Socket): void {
+  if (socket.destroyed) return;
+  if (socket.readableEnded || socket.writableEnded || !socket.writable) socket.destroy();
+  else socket.resetAndDestroy();
+}
+
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -173,7 +184,7 @@ export async function startFaultProxy(target: string, opts: { decide?: Decide; p
           res.end(fault.body);
           return;
         case 'reset':
-          if (!req.socket.destroyed) req.socket.resetAndDestroy();
+          resetConnection(req.socket);
           return;
         case 'hang':
           return;
@@ -191,11 +202,11 @@ export async function startFaultProxy(target: string, opts: { decide?: Decide; p
             }
           } catch {
             // The store itself is unreachable: the client sees a broken connection.
-            if (!req.socket.destroyed) req.socket.resetAndDestroy();
+            resetConnection(req.socket);
             return;
           }
           if (fault.kind === 'lose-response' || req.socket.destroyed) {
-            if (!req.socket.destroyed) req.socket.resetAndDestroy();
+            resetConnection(req.socket);
             return;
           }
           const headers = { ...answer.headers };

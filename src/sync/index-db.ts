@@ -188,14 +188,18 @@ export class SyncIndex {
 /** Meta key under which the last finished reconcile pass is kept (see LastReconcile). */
 export const META_LAST_RECONCILE = 'last_reconcile';
 
-export interface LastReconcile {
-  finishedAt: string;
-  durationMs: number;
+/** What one reconcile pass did, file by file. */
+export interface PassCounts {
   uploaded: number;
   updated: number;
   deleted: number;
   unchanged: number;
   skipped: number;
   failed: number;
+}
+
+export interface LastReconcile extends PassCounts {
+  finishedAt: string;
+  durationMs: number;
   ok: boolean;
 }

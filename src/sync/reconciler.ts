@@ -13,7 +13,7 @@ import { inspectPngFile, parsePngBuffer } from '../png.ts';
 import type { ItemStore } from '../stores/dynamodb.ts';
 import type { ObjectStore } from '../stores/s3.ts';
 import { FileChangedError, readSmallFile, sendBuffer, sendFile, sha256File } from '../transfer.ts';
-import type { IndexRow, LastReconcile, SyncIndex } from './index-db.ts';
+import type { IndexRow, LastReconcile, PassCounts, SyncIndex } from './index-db.ts';
 import { ItemBatcher } from './item-batcher.ts';
 import { PathLock } from './path-lock.ts';
 import { deleteBlockReason, planAction, type Action, type LocalState } from './planner.ts';
@@ -58,13 +58,7 @@ export interface PassOptions {
   skipped?: Skipped[];
 }
 
-export interface PassResult {
-  uploaded: number;
-  updated: number;
-  deleted: number;
-  unchanged: number;
-  skipped: number;
-  failed: number;
+export interface PassResult extends PassCounts {
   /** Deletes the guard held back, and why. */
   deletesBlocked: number;
   deleteBlockReason: string | null;

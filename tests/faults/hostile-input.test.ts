@@ -12,13 +12,12 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, waitFor } from '../helpers/cli.ts';
-import { assertConvergedAfterFaults, daemonAsUser, fullReconcile, logLines, seededRandom, setupFaultSync, startLambdaLog, waitConverged } from '../helpers/faults.ts';
+import { assertConvergedAfterFaults, daemonWithoutDacOverride, fullReconcile, logLines, seededRandom, setupFaultSync, startLambdaLog, waitConverged } from '../helpers/faults.ts';
 import { makePng } from '../helpers/png.ts';
 import { startTestStack, tempDir, type TestStack } from '../helpers/stack.ts';
 import { assertConverged, type Daemon, type SyncSetup } from '../helpers/sync.ts';
 
 const ANIMALS = ['dog', 'cat', 'fox', 'owl'];
-const NOBODY = { uid: 65534, gid: 65534 };
 
 interface Input {
   /** Where it is, relative to the inbox (as a string; names that are not UTF-8 decode lossily). */
@@ -104,7 +103,7 @@ function generateInputs(outside: string): Input[] {
   for (let i = 0; i < 4; i++) inputs.push({ path: `cat/pipe-${i}.png`, expect: { skip: `cat/pipe-${i}.png` }, make: (inbox) => execFileSync('mkfifo', [path.join(inbox, 'cat', `pipe-${i}.png`)]) });
   inputs.push({ path: 'cat/null.png', expect: { skip: 'cat/null.png' }, make: (inbox) => execFileSync('mknod', [path.join(inbox, 'cat', 'null.png'), 'c', '1', '3']) });
   inputs.push({ path: 'cat/sock.png', expect: { skip: 'cat/sock.png' }, make: (inbox) => bindSocket(path.join(inbox, 'cat', 'sock.png')) });
-  // Unreadable (the daemon runs as nobody).
+  // Unreadable (as root, the daemon runs without CAP_DAC_OVERRIDE).
   for (let i = 0; i < 3; i++) {
     inputs.push({ path: `fox/locked-${i}.png`, expect: { skip: `fox/locked-${i}.png` }, make: (inbox) => { const f = path.join(inbox, 'fox', `locked-${i}.png`); writeFileSync(f, png()); chmodSync(f, 0); } });
   }
@@ -159,7 +158,7 @@ describe('hostile names and files', () => {
     for (const a of ANIMALS) mkdirSync(s.file(a), { recursive: true });
     const lambda = await startLambdaLog(stack, s);
     const asRoot = process.getuid?.() === 0;
-    const d: Daemon = asRoot ? daemonAsUser(s, NOBODY) : s.daemon();
+    const d: Daemon = asRoot ? daemonWithoutDacOverride(s) : s.daemon();
     try {
       await d.waitForLog(/watching/);
       for (const input of inputs) input.make(s.config.inbox);
@@ -221,7 +220,7 @@ describe('hostile names and files', () => {
     chmodSync(s.file('dog/locked.png'), 0);
     rmSync(s.file('dog/gone.png'));
     // Both changes wait for the start-up pass: the same full pass sees the unreadable file and the delete.
-    const d = process.getuid?.() === 0 ? daemonAsUser(s, NOBODY) : s.daemon();
+    const d = process.getuid?.() === 0 ? daemonWithoutDacOverride(s) : s.daemon();
     try {
       await waitFor('the delete', async () => (await s.items(['dog'])).map((i) => i.source_path).join() === 'dog/keep.png', 20000);
       await fullReconcile(d);

@@ -2,7 +2,6 @@
 // daemon, the Lambda log of the scenario's table (the real stream runner and handler), a
 // full reconcile on demand, and the one convergence assertion every scenario ends with.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -176,10 +175,11 @@ export function logLines(d: Daemon, re: RegExp): Record<string, unknown>[] {
 }
 
 /**
- * The daemon as another (unprivileged) user, like startDaemon otherwise. As root, chmod 000
- * does not make a file unreadable; as `nobody` it does. The state dir is handed to that user.
+ * The daemon as root without the capabilities that let root read any file, like startDaemon
+ * otherwise: as plain root, chmod 000 does not make a file unreadable; this way it does.
+ * (Running it as `nobody` instead fails wherever the checkout is not reachable by other
+ * users, e.g. a clone inside a 0700 mktemp -d folder.)
  */
-export function daemonAsUser(s: SyncSetup, user: { uid: number; gid: number }, env: Record<string, string> = {}): Daemon {
-  execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, s.config.stateDir]);
-  return startDaemon({ ...s.env, ...env }, [], { uid: user.uid, gid: user.gid });
+export function daemonWithoutDacOverride(s: SyncSetup, env: Record<string, string> = {}): Daemon {
+  return startDaemon({ ...s.env, ...env }, [], { wrap: ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--'] });
 }

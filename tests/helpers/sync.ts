@@ -130,9 +130,10 @@ export async function assertConverged(s: SyncSetup, opts: { animals?: string[]; 
   assert.deepEqual(orphans, [], 'no orphan objects');
 }
 
-/** `as`: run the daemon as another user (uid/gid), e.g. one for whom chmod 000 means unreadable. */
-export function startDaemon(env: NodeJS.ProcessEnv, args: string[], as: { uid?: number; gid?: number } = {}): Daemon {
-  const child = spawn(BIN, ['sync', ...args], { env: { ...env, ANIMAL_SYNC_LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'], ...as });
+/** `wrap`: a command the daemon runs under (e.g. setpriv dropping capabilities). */
+export function startDaemon(env: NodeJS.ProcessEnv, args: string[], opts: { wrap?: string[] } = {}): Daemon {
+  const [cmd, ...cmdArgs] = [...(opts.wrap ?? []), BIN, 'sync', ...args];
+  const child = spawn(cmd!, cmdArgs, { env: { ...env, ANIMAL_SYNC_LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

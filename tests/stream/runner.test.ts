@@ -253,7 +253,7 @@ describe('startStreamRunner', () => {
     }, { step: 'initialize', name: 'streamFaults' });
     const logFile = logFileOf(config);
     const runner = await runnerFor(config, { clients: { streams } });
-    let seenBeforeStop: string[] = [];
+    let seenBeforeStop: string[] | undefined;
     try {
       await items.putNew(newItem('fox'));
       await waitFor('record 1', () => readLines(logFile).length >= 1);

@@ -8,7 +8,9 @@ import type { ItemStore } from '../stores/dynamodb.ts';
 
 interface Waiter {
   item: ImageItem;
-  resolve: () => void;
+  /** Runs once the item is written, with the rest of its batch (see `group`). */
+  written: () => unknown;
+  resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
 
@@ -27,17 +29,22 @@ export class ItemBatcher {
   private readonly mode: 'batch' | 'transact';
   private readonly size: number;
 
-  constructor(items: ItemStore, opts: { delayMs?: number; maxInFlight?: number; mode?: 'batch' | 'transact' } = {}) {
+  /** Wraps the `written` callbacks of one batch (the reconciler: one index transaction). */
+  private readonly group: (fn: () => void) => void;
+
+  constructor(items: ItemStore, opts: { delayMs?: number; maxInFlight?: number; mode?: 'batch' | 'transact'; group?: (fn: () => void) => void } = {}) {
     this.items = items;
+    this.group = opts.group ?? ((fn) => fn());
     this.delayMs = opts.delayMs ?? 10;
     this.maxInFlight = opts.maxInFlight ?? 2;
     this.mode = opts.mode ?? 'batch';
     this.size = this.mode === 'transact' ? 100 : 25;
   }
 
-  put(item: ImageItem): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.buffer.push({ item, resolve, reject });
+  /** Writes `item` with others; `written` runs right after its batch is written, and its result resolves the promise. */
+  put<T>(item: ImageItem, written: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.buffer.push({ item, written, resolve: resolve as (value: unknown) => void, reject });
       if (this.buffer.length >= this.size) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.delayMs);
     });
@@ -51,7 +58,26 @@ export class ItemBatcher {
       this.inFlight++;
       const items = batch.map((w) => w.item);
       (this.mode === 'transact' ? this.items.transactPut(items) : this.items.batchPut(items)).then(
-        () => batch.forEach((w) => w.resolve()),
+        () => {
+          // Settled only after the group as a whole went through (say, its commit).
+          const settle: (() => void)[] = [];
+          try {
+            this.group(() => {
+              for (const w of batch) {
+                try {
+                  const value = w.written();
+                  settle.push(() => w.resolve(value));
+                } catch (err) {
+                  settle.push(() => w.reject(err));
+                }
+              }
+            });
+          } catch (err) {
+            batch.forEach((w) => w.reject(err));
+            return;
+          }
+          settle.forEach((f) => f());
+        },
         (err: unknown) => batch.forEach((w) => w.reject(err)),
       ).finally(() => {
         this.inFlight--;

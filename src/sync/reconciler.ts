@@ -12,7 +12,7 @@ import { buildItem, partitionKey, s3KeyFor, sortKey, type ImageItem } from '../m
 import { inspectPngFile, parsePngBuffer } from '../png.ts';
 import type { ItemStore } from '../stores/dynamodb.ts';
 import type { ObjectStore } from '../stores/s3.ts';
-import { FileChangedError, readSmallFile, sendBuffer, sendFile, sha256File } from '../transfer.ts';
+import { BufferPool, FileChangedError, readSmallFile, sendBuffer, sendFile, sha256File, type ReadBody } from '../transfer.ts';
 import type { IndexRow, LastReconcile, PassCounts, SyncIndex } from './index-db.ts';
 import { ItemBatcher } from './item-batcher.ts';
 import { PathLock } from './path-lock.ts';
@@ -56,6 +56,14 @@ export interface PassOptions {
   retryRounds?: number;
   /** Paths the scan skipped, logged once each. */
   skipped?: Skipped[];
+  /** What the scan found at these paths (its lstat), used instead of a second look on the first round. */
+  seen?: ReadonlyMap<string, LocalFile>;
+}
+
+interface ReconcileOptions {
+  dryRun?: boolean;
+  /** The path as a scan just saw it; it is looked at again on any restart. */
+  seen?: LocalFile;
 }
 
 export interface PassResult extends PassCounts {
@@ -71,6 +79,8 @@ export interface PassResult extends PassCounts {
 
 const MAX_CHANGED_RESTARTS = 5;
 
+type UploadResult = 'uploaded' | 'updated' | 'restart' | { finish: Promise<'uploaded' | 'updated'> };
+
 /** What `status` shows of a finished pass. */
 export function lastReconcileOf(r: PassResult, finishedAt = new Date()): LastReconcile {
   return {
@@ -83,6 +93,8 @@ export class Reconciler {
   readonly queue: PQueue;
   private readonly locks = new PathLock();
   private readonly batcher: ItemBatcher;
+  /** Read buffers of small files, reused across uploads (see BufferPool). */
+  private readonly buffers: BufferPool;
   private readonly d: ReconcilerDeps;
   private readonly now: () => number;
   /** path -> reason last logged, so a skipped file is logged once, not on every scan. */
@@ -96,7 +108,9 @@ export class Reconciler {
     this.d = deps;
     this.now = deps.now ?? Date.now;
     this.queue = new PQueue({ concurrency: deps.config.concurrency });
-    this.batcher = new ItemBatcher(deps.items, { mode: deps.config.itemWriteMode });
+    // The index rows of a written batch are committed together (one commit instead of 100).
+    this.batcher = new ItemBatcher(deps.items, { mode: deps.config.itemWriteMode, group: (fn) => deps.index.transaction(fn) });
+    this.buffers = new BufferPool({ maxPerClass: deps.config.concurrency, maxBytes: 16 * 1024 * 1024 });
     const report = (): void => deps.hooks?.onQueue?.({ queued: this.queue.size, inFlight: this.queue.pending });
     this.queue.addEventListener('active', report);
     this.queue.addEventListener('next', report);
@@ -125,7 +139,7 @@ export class Reconciler {
   }
 
   /** Reconciles one path now (serialized with any other work on it). Deletes are not made: they come back as delete-pending. */
-  reconcile(sourcePath: string, opts: { dryRun?: boolean } = {}): Promise<PathOutcome> {
+  reconcile(sourcePath: string, opts: ReconcileOptions = {}): Promise<PathOutcome> {
     return this.locks.run(sourcePath, async () => {
       const outcome = await this.queue.add(() => this.reconcileNow(sourcePath, opts));
       if (outcome.kind !== 'finishing') return outcome;
@@ -150,7 +164,7 @@ export class Reconciler {
     return { kind: 'file', size: file.size, mtimeMs: file.mtimeMs, sha256: await sha256File(file.absPath) };
   }
 
-  private async reconcileNow(sourcePath: string, opts: { dryRun?: boolean }): Promise<PathOutcome> {
+  private async reconcileNow(sourcePath: string, opts: ReconcileOptions): Promise<PathOutcome> {
     if (this.closed) return { kind: 'cancelled' };
     try {
       return await this.reconcileSteps(sourcePath, opts);
@@ -170,9 +184,9 @@ export class Reconciler {
     return { kind: 'failed', error: msg, transient };
   }
 
-  private async reconcileSteps(sourcePath: string, opts: { dryRun?: boolean }): Promise<PathOutcome> {
+  private async reconcileSteps(sourcePath: string, opts: ReconcileOptions): Promise<PathOutcome> {
     for (let restarts = 0; ; restarts++) {
-      const state = await inspectSourcePath(this.d.config.inbox, sourcePath);
+      const state = restarts === 0 && opts.seen ? { kind: 'file' as const, file: opts.seen } : await inspectSourcePath(this.d.config.inbox, sourcePath);
       if (state.kind === 'skipped') {
         this.logSkip(state.skipped);
         // A path that turned into something unsyncable keeps its remote copy: no delete.
@@ -193,7 +207,12 @@ export class Reconciler {
       let local = await this.localState(sourcePath, file, false);
       let action = planAction(local, row);
       if (action.kind === 'hash') {
-        local = await this.localState(sourcePath, file, true);
+        try {
+          local = await this.localState(sourcePath, file, true);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // gone since it was looked at
+          throw err;
+        }
         action = planAction(local, row);
       }
       if (opts.dryRun) {
@@ -226,12 +245,29 @@ export class Reconciler {
     }
   }
 
-  private async upload(file: LocalFile, row: IndexRow | undefined, reason: 'new' | 'resume' | 'changed'): Promise<'uploaded' | 'updated' | 'restart' | { finish: Promise<'uploaded' | 'updated'> }> {
+  private async upload(file: LocalFile, row: IndexRow | undefined, reason: 'new' | 'resume' | 'changed'): Promise<UploadResult> {
+    // A small file is read once: the same bytes are checked as a PNG, hashed and sent.
+    if (file.size > this.d.config.partSizeBytes) return this.uploadRead(file, row, reason, undefined);
+    let read: ReadBody;
+    try {
+      read = await readSmallFile(file.absPath, file, this.buffers);
+    } catch (err) {
+      // Changed or gone since it was looked at: look again.
+      if (err instanceof FileChangedError || (err as NodeJS.ErrnoException).code === 'ENOENT') return 'restart';
+      throw err;
+    }
+    let reusable = true;
+    try {
+      return await this.uploadRead(file, row, reason, read.body, () => (reusable = false));
+    } finally {
+      if (reusable) this.buffers.give(read.buffer);
+    }
+  }
+
+  /** The upload of a file whose bytes are `small` (read already) or to be streamed. */
+  private async uploadRead(file: LocalFile, row: IndexRow | undefined, reason: 'new' | 'resume' | 'changed', small: Buffer | undefined, sendFailed?: () => void): Promise<UploadResult> {
     const { config, index, objects, hooks } = this.d;
     // Rejects non-PNG content before anything is journaled or sent.
-    // A small file is read once: the same bytes are checked as a PNG, hashed and sent.
-    const small = file.size <= config.partSizeBytes ? await readSmallFile(file.absPath) : undefined;
-    if (small && small.length !== file.size) return 'restart';
     const png = small ? { ...parsePngBuffer(small), size: small.length } : await inspectPngFile(file.absPath);
     if (png.size !== file.size) return 'restart';
     let intent: IndexRow;
@@ -251,11 +287,11 @@ export class Reconciler {
     }
     let sent;
     try {
-      const before = { size: file.size, mtimeMs: file.mtimeMs };
       sent = small
-        ? await sendBuffer(objects, small, intent.s3_key, { file: file.absPath, before, signal: this.abort.signal })
-        : await sendFile(objects, file.absPath, intent.s3_key, { partSizeBytes: config.partSizeBytes, before, signal: this.abort.signal });
+        ? await sendBuffer(objects, small, intent.s3_key, { signal: this.abort.signal })
+        : await sendFile(objects, file.absPath, intent.s3_key, { partSizeBytes: config.partSizeBytes, before: { size: file.size, mtimeMs: file.mtimeMs }, signal: this.abort.signal });
     } catch (err) {
+      sendFailed?.();
       if (err instanceof FileChangedError) return 'restart';
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'restart';
       throw err;
@@ -280,7 +316,7 @@ export class Reconciler {
     };
     if (intent.version === 0 && reason !== 'changed') {
       // INSERTs are batched; the caller waits for this outside the transfer queue.
-      const finished = this.batcher.put(item).then(() => record(item.version));
+      const finished = this.batcher.put(item, () => record(item.version));
       finished.catch(() => undefined); // handled by reconcile(); never an unhandled rejection
       // Wrapped: an async function returning a bare promise would wait for it.
       return { finish: finished };
@@ -358,17 +394,21 @@ export class Reconciler {
     // The scan's lstat is as fresh as any: files the planner would leave alone by size and
     // mtime are counted here, without a trip through the queue (the no-change run is fast).
     const paths = new Set<string>();
+    const seen = new Map<string, LocalFile>();
     let unchanged = 0;
     for (const f of scan.files) {
       const row = rows.get(f.sourcePath);
       const settled = this.now() - f.mtimeMs >= config.stabilityMs;
       if (row && !row.last_error && settled && planAction({ kind: 'file', size: f.size, mtimeMs: f.mtimeMs }, row).kind === 'nothing') unchanged++;
-      else paths.add(f.sourcePath);
+      else {
+        paths.add(f.sourcePath);
+        seen.set(f.sourcePath, f);
+      }
     }
     const scanned = new Set(scan.files.map((f) => f.sourcePath));
     // Index rows whose file the scan did not find: candidates for delete.
     for (const p of rows.keys()) if (!scanned.has(p)) paths.add(p);
-    const result = await this.runPass(paths, { ...opts, skipped: scan.skipped });
+    const result = await this.runPass(paths, { ...opts, skipped: scan.skipped, seen });
     result.unchanged += unchanged;
     return result;
   }
@@ -392,12 +432,12 @@ export class Reconciler {
     // Paths are fed to the queue by a bounded set of workers, not all at once: memory stays
     // flat for a big inbox. There are enough of them to keep every transfer slot busy while
     // finished uploads wait for their batched item writes.
-    const runRound = async (list: string[]): Promise<void> => {
+    const runRound = async (list: string[], seen?: ReadonlyMap<string, LocalFile>): Promise<void> => {
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < list.length) {
           const p = list[next++]!;
-          const outcome = await this.reconcile(p, { dryRun: opts.dryRun });
+          const outcome = await this.reconcile(p, { dryRun: opts.dryRun, seen: seen?.get(p) });
           outcomes.set(p, outcome);
           if (outcome.kind !== 'failed') {
             done++;
@@ -408,7 +448,7 @@ export class Reconciler {
       };
       await Promise.all(Array.from({ length: Math.min(list.length, config.concurrency + 64) }, worker));
     };
-    await runRound(unique);
+    await runRound(unique, opts.seen);
     for (let round = 0; round < (opts.retryRounds ?? 2); round++) {
       const again = unique.filter((p) => { const o = outcomes.get(p); return o?.kind === 'failed' && o.transient; });
       if (again.length === 0) break;

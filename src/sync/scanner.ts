@@ -93,18 +93,24 @@ export async function inspectSourcePath(inbox: string, sourcePath: string): Prom
   if (!split) return { kind: 'skipped', skipped: { path: sourcePath, reason: 'not of the form <animal>/<name>.png' } };
   const folderProblem = folderNameProblem(split.animal);
   if (folderProblem) return { kind: 'skipped', skipped: { path: split.animal + '/', reason: folderProblem } };
-  const absPath = path.join(inbox, split.animal, split.filename);
   const dirSt = await lstatOrNull(path.join(inbox, split.animal));
   if (dirSt === null || (!(dirSt instanceof Error) && !dirSt.isDirectory())) return { kind: 'absent' };
+  return inspectEntry(inbox, split.animal, split.filename);
+}
+
+/** One entry of an animal folder that is known to be a folder (one lstat). */
+async function inspectEntry(inbox: string, animal: string, filename: string): Promise<PathState> {
+  const sourcePath = `${animal}/${filename}`;
+  const absPath = path.join(inbox, animal, filename);
   const st = await lstatOrNull(absPath);
   if (st === null) return { kind: 'absent' };
   if (st instanceof Error) return { kind: 'skipped', skipped: { path: sourcePath, reason: `cannot stat it (${st.code})` } };
   if (st.isDirectory()) return { kind: 'skipped', skipped: { path: sourcePath + '/', reason: 'nested folder (only <animal>/<name>.png is synced)' } };
-  const nameProblem = fileNameProblem(split.filename);
+  const nameProblem = fileNameProblem(filename);
   if (nameProblem) return { kind: 'skipped', skipped: { path: sourcePath, reason: nameProblem } };
   if (!st.isFile()) return { kind: 'skipped', skipped: { path: sourcePath, reason: kindOf(st) } };
   if (st.size === 0) return { kind: 'skipped', skipped: { path: sourcePath, reason: 'empty file (0 bytes)' } };
-  return { kind: 'file', file: { sourcePath, ...split, absPath, size: st.size, mtimeMs: st.mtimeMs } };
+  return { kind: 'file', file: { sourcePath, animal, filename, absPath, size: st.size, mtimeMs: st.mtimeMs } };
 }
 
 export interface ScanResult {
@@ -140,7 +146,7 @@ export async function scanInbox(inbox: string): Promise<ScanResult> {
     }
     const checks = entries.map(async (entry) => {
       const sourcePath = `${top.name}/${entry.name}`;
-      const state = await inspectSourcePath(inbox, sourcePath);
+      const state = await inspectEntry(inbox, top.name, entry.name);
       if (state.kind === 'file') files.push(state.file);
       else if (state.kind === 'skipped') skipped.push(state.skipped);
       // A name that is not UTF-8 comes back from readdir with U+FFFD in it: that path does not

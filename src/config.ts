@@ -28,6 +28,7 @@ export interface ConfigValues {
   hostId: string | null;
   concurrency: number;
   partSizeMib: number;
+  memoryBudgetMib: number;
   s3PathStyle: 'auto' | 'true' | 'false';
   checksumMode: 'auto' | 'when_required' | 'when_supported';
   itemWrites: 'auto' | 'batch' | 'transact';
@@ -51,8 +52,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'table', type: { kind: 'string', nonEmpty: true }, description: 'DynamoDB table that holds one item per image.' },
   { key: 'stateDir', type: { kind: 'string', nonEmpty: true }, description: 'Folder for the index, the lock and stream checkpoints.' },
   { key: 'hostId', type: { kind: 'optionalString' }, description: 'Written as source_host; a daemon only deletes its own items. null = the machine hostname.' },
-  { key: 'concurrency', type: { kind: 'int', min: 1, max: 256 }, description: 'Files transferred in parallel.' },
+  { key: 'concurrency', type: { kind: 'int', min: 1, max: 256 }, description: 'Files transferred in parallel (small files: the transfer of one is mostly waiting for the server).' },
   { key: 'partSizeMib', type: { kind: 'int', min: 5, max: 5120 }, description: 'Multipart part size in MiB; larger files go up in parts.' },
+  { key: 'memoryBudgetMib', type: { kind: 'int', min: 8, max: 65536 }, description: 'File bytes that transfers in flight may hold in memory: a small file holds its size, a multipart upload 5 parts. Fewer files run at once when they would not fit.' },
   { key: 's3PathStyle', type: { kind: 'enum', values: ['auto', 'true', 'false'] }, description: 'Path-style S3 addressing; auto = on when AWS_ENDPOINT_URL_S3 is set.' },
   { key: 'checksumMode', type: { kind: 'enum', values: ['auto', 'when_required', 'when_supported'] }, description: 'SDK request checksums; auto = when_required for a custom S3 endpoint (S3-compatible servers reject CRC32 trailers).' },
   { key: 'itemWrites', type: { kind: 'enum', values: ['auto', 'batch', 'transact'] }, description: 'How new items are written: batch = BatchWriteItem of 25 (cheapest on AWS), transact = TransactWriteItems of 100 (one commit; ~3.5x faster on DynamoDB Local), auto = transact for a custom DynamoDB endpoint.' },

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
+import { PART_QUEUE_SIZE } from '../transfer.ts';
 
 export interface PutObjectInput {
   key: string;
@@ -66,7 +67,7 @@ export class S3ObjectStore implements ObjectStore {
     this.client = client;
     this.bucket = bucket;
     this.partSize = opts.partSizeBytes;
-    this.queueSize = opts.partQueueSize ?? 4;
+    this.queueSize = opts.partQueueSize ?? PART_QUEUE_SIZE;
   }
 
   /**

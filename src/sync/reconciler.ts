@@ -12,8 +12,9 @@ import { buildItem, partitionKey, s3KeyFor, sortKey, type ImageItem } from '../m
 import { inspectPngFile, parsePngBuffer } from '../png.ts';
 import type { ItemStore } from '../stores/dynamodb.ts';
 import type { ObjectStore } from '../stores/s3.ts';
-import { BufferPool, FileChangedError, readSmallFile, sendBuffer, sendFile, sha256File, type ReadBody } from '../transfer.ts';
+import { BufferPool, FileChangedError, PART_QUEUE_SIZE, readSmallFile, sendBuffer, sendFile, sha256File, type ReadBody } from '../transfer.ts';
 import type { IndexRow, LastReconcile, PassCounts, SyncIndex } from './index-db.ts';
+import { ByteBudget } from './byte-budget.ts';
 import { ItemBatcher } from './item-batcher.ts';
 import { PathLock } from './path-lock.ts';
 import { deleteBlockReason, planAction, type Action, type LocalState } from './planner.ts';
@@ -95,6 +96,8 @@ export class Reconciler {
   private readonly batcher: ItemBatcher;
   /** Read buffers of small files, reused across uploads (see BufferPool). */
   private readonly buffers: BufferPool;
+  /** File bytes held by transfers in flight. */
+  private readonly memory: ByteBudget;
   private readonly d: ReconcilerDeps;
   private readonly now: () => number;
   /** path -> reason last logged, so a skipped file is logged once, not on every scan. */
@@ -111,6 +114,7 @@ export class Reconciler {
     // The index rows of a written batch are committed together (one commit instead of 100).
     this.batcher = new ItemBatcher(deps.items, { mode: deps.config.itemWriteMode, group: (fn) => deps.index.transaction(fn) });
     this.buffers = new BufferPool({ maxPerClass: deps.config.concurrency, maxBytes: 16 * 1024 * 1024 });
+    this.memory = new ByteBudget(deps.config.memoryBudgetMib * 1024 * 1024);
     const report = (): void => deps.hooks?.onQueue?.({ queued: this.queue.size, inFlight: this.queue.pending });
     this.queue.addEventListener('active', report);
     this.queue.addEventListener('next', report);
@@ -246,8 +250,19 @@ export class Reconciler {
   }
 
   private async upload(file: LocalFile, row: IndexRow | undefined, reason: 'new' | 'resume' | 'changed'): Promise<UploadResult> {
-    // A small file is read once: the same bytes are checked as a PNG, hashed and sent.
-    if (file.size > this.d.config.partSizeBytes) return this.uploadRead(file, row, reason, undefined);
+    const { partSizeBytes } = this.d.config;
+    const small = file.size <= partSizeBytes;
+    // What the transfer holds in memory: the whole file, or the parts lib-storage buffers.
+    const release = await this.memory.acquire(small ? file.size : Math.min(file.size, (PART_QUEUE_SIZE + 1) * partSizeBytes));
+    try {
+      return small ? await this.uploadSmall(file, row, reason) : await this.uploadRead(file, row, reason, undefined);
+    } finally {
+      release();
+    }
+  }
+
+  /** A small file is read once: the same bytes are checked as a PNG, hashed and sent. */
+  private async uploadSmall(file: LocalFile, row: IndexRow | undefined, reason: 'new' | 'resume' | 'changed'): Promise<UploadResult> {
     let read: ReadBody;
     try {
       read = await readSmallFile(file.absPath, file, this.buffers);

@@ -1,5 +1,7 @@
 // Dev harness (not part of the product): keeps a local stack and a 2,000-file inbox up and
-// runs `sync --once` against fresh tables/state dirs on demand. Usage: node bench/lab.ts
+// runs a first `sync --once` (fresh state dir, one shared table: DynamoDB Local slows down
+// with every table created) per line read from stdin; the line, if any, prefixes the command
+// (e.g. `env ANIMAL_SYNC_CONCURRENCY=16`). Usage: node bench/lab.ts
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';

@@ -271,16 +271,15 @@ export class Reconciler {
       if (err instanceof FileChangedError || (err as NodeJS.ErrnoException).code === 'ENOENT') return 'restart';
       throw err;
     }
-    let reusable = true;
-    try {
-      return await this.uploadRead(file, row, reason, read.body, () => (reusable = false));
-    } finally {
-      if (reusable) this.buffers.give(read.buffer);
-    }
+    // Back to the pool only after a normal return (sent, or never sent): a send that threw may
+    // leave the bytes with a socket being torn down, so that buffer is left to the GC.
+    const result = await this.uploadRead(file, row, reason, read.body);
+    this.buffers.give(read.buffer);
+    return result;
   }
 
   /** The upload of a file whose bytes are `small` (read already) or to be streamed. */
-  private async uploadRead(file: LocalFile, row: IndexRow | undefined, reason: 'new' | 'resume' | 'changed', small: Buffer | undefined, sendFailed?: () => void): Promise<UploadResult> {
+  private async uploadRead(file: LocalFile, row: IndexRow | undefined, reason: 'new' | 'resume' | 'changed', small: Buffer | undefined): Promise<UploadResult> {
     const { config, index, objects, hooks } = this.d;
     // Rejects non-PNG content before anything is journaled or sent.
     const png = small ? { ...parsePngBuffer(small), size: small.length } : await inspectPngFile(file.absPath);
@@ -306,7 +305,8 @@ export class Reconciler {
         ? await sendBuffer(objects, small, intent.s3_key, { signal: this.abort.signal })
         : await sendFile(objects, file.absPath, intent.s3_key, { partSizeBytes: config.partSizeBytes, before: { size: file.size, mtimeMs: file.mtimeMs }, signal: this.abort.signal });
     } catch (err) {
-      sendFailed?.();
+      // A failed send of bytes in memory always throws: uploadSmall then keeps its buffer out of the pool.
+      if (small) throw err;
       if (err instanceof FileChangedError) return 'restart';
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'restart';
       throw err;

@@ -3,6 +3,7 @@
 import { resolveConfig, SETTINGS, type Config, type ConfigValues } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { ItemStore } from './stores/dynamodb.ts';
+import { PUT_MANY_LIMIT } from './stores/item-writes.ts';
 import type { ObjectStore } from './stores/s3.ts';
 
 export interface GlobalArgs {
@@ -49,7 +50,7 @@ export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env)
       const raw = makeDynamoClient(config, env);
       const result: Loaded = {
         objects: new S3ObjectStore(s3, config.bucket, { partSizeBytes: config.partSizeBytes }),
-        items: new DynamoItemStore(raw, makeDocumentClient(raw), config.table),
+        items: new DynamoItemStore(raw, makeDocumentClient(raw), config.table, { itemWrites: config.itemWriteMode }),
         close() {
           s3.destroy();
           raw.destroy();
@@ -71,8 +72,8 @@ export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env)
     table: config.table,
     putNew: async (i) => (await load()).items.putNew(i),
     putReplace: async (i, v) => (await load()).items.putReplace(i, v),
-    batchPut: async (i) => (await load()).items.batchPut(i),
-    transactPut: async (i) => (await load()).items.transactPut(i),
+    putMany: async (i) => (await load()).items.putMany(i),
+    putManyLimit: PUT_MANY_LIMIT[config.itemWriteMode],
     get: async (k) => (await load()).items.get(k),
     query: async (a, o) => (await load()).items.query(a, o),
     findByImageId: async (a, id) => (await load()).items.findByImageId(a, id),

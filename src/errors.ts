@@ -40,6 +40,11 @@ export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
 }
 
+/** A failure known to be worth retrying later (the store shed load, say). */
+export class TransientError extends Error {
+  override name = 'TransientError';
+}
+
 export function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError) return 2;
   if (err instanceof NotFoundError) return 1;
@@ -58,7 +63,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOST
 export function isTransient(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const e = err as Error & { code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  if (e instanceof StoreUnavailableError) return true;
+  if (e instanceof StoreUnavailableError || e instanceof TransientError) return true;
   if (e.code && NETWORK_CODES.has(e.code)) return true;
   if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'AbortError') return true;
   if (e.$retryable) return true;

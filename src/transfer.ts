@@ -7,9 +7,6 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { unreadableAsBadInput } from './errors.ts';
 import type { ObjectStore } from './stores/s3.ts';
 
-/** Parts of one multipart upload in flight at once (lib-storage holds one more being filled). */
-export const PART_QUEUE_SIZE = 4;
-
 export class FileChangedError extends Error {
   override name = 'FileChangedError';
 }

@@ -38,7 +38,7 @@ function summaryText(r: PassResult, dryRun: boolean): string {
     return lines.join('\n');
   }
   lines.push(`uploaded ${r.uploaded}, updated ${r.updated}, deleted ${r.deleted}, unchanged ${r.unchanged}, skipped ${r.skipped}, failed ${r.failed} (${(r.durationMs / 1000).toFixed(2)} s)`);
-  if (r.deletesBlocked) lines.push(`${r.deletesBlocked} delete(s) not made: ${r.deleteBlockReason}`);
+  if (r.heldDeletes.length) lines.push(`${r.heldDeletes.length} delete(s) not made: ${r.deleteBlockReason}`);
   for (const f of r.failures) lines.push(`  failed ${f.path}: ${f.error}`);
   return lines.join('\n');
 }
@@ -56,10 +56,10 @@ async function runOnce(config: Config, log: Logger, stores: Stores, opts: { dryR
       const last = lastReconcileOf(result);
       index.setMeta(META_LAST_RECONCILE, last);
     }
-    if (opts.json) printJson({ dryRun: opts.dryRun, ...result });
+    if (opts.json) printJson({ dryRun: opts.dryRun, ...result, deletesBlocked: result.heldDeletes.length });
     else process.stdout.write(summaryText(result, opts.dryRun) + '\n');
     if (result.failed > 0) throw new SyncFailedError(`${result.failed} file(s) failed; they are retried on the next run`);
-    if (result.deletesBlocked > 0 && !opts.dryRun) throw new SyncFailedError(`${result.deletesBlocked} delete(s) were held back: ${result.deleteBlockReason}`);
+    if (result.heldDeletes.length > 0 && !opts.dryRun) throw new SyncFailedError(`${result.heldDeletes.length} delete(s) were held back: ${result.deleteBlockReason}`);
   } finally {
     index.close();
     lock.release();

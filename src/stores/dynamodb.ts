@@ -16,6 +16,8 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TransientError } from '../errors.ts';
+import { PUT_MANY_LIMIT, type ItemWriteMode } from './item-writes.ts';
 import { type ImageItem, type ImageKey, keyOf, partitionKey, SORT_KEY_PREFIX } from '../model.ts';
 
 export interface QueryPage {
@@ -30,10 +32,14 @@ export interface ItemStore {
   putNew(item: ImageItem): Promise<void>;
   /** MODIFY: replaces the item only if its stored version is `expectedVersion`. */
   putReplace(item: ImageItem, expectedVersion: number): Promise<void>;
-  /** Unconditional writes of up to 25 items per request; returns nothing left unprocessed. */
-  batchPut(items: ImageItem[]): Promise<void>;
-  /** Unconditional writes of up to 100 items in one TransactWriteItems (all or none). */
-  transactPut(items: ImageItem[]): Promise<void>;
+  /**
+   * Unconditional writes of new items, `putManyLimit` per request: BatchWriteItem of 25
+   * (cheapest on AWS) or TransactWriteItems of 100 (one commit; DynamoDB Local otherwise
+   * commits item by item). Resolves only when every item is written.
+   */
+  putMany(items: ImageItem[]): Promise<void>;
+  /** Items one putMany request takes; a caller gathers this many for a full request. */
+  readonly putManyLimit: number;
   get(key: ImageKey): Promise<ImageItem | null>;
   query(animal: string, opts?: { limit?: number; next?: Record<string, unknown> }): Promise<QueryPage>;
   findByImageId(animal: string, imageId: string): Promise<ImageItem | null>;
@@ -42,17 +48,19 @@ export interface ItemStore {
   ensureTable(opts?: { timeoutMs?: number }): Promise<'created' | 'exists'>;
 }
 
-export { isConditionalFailure } from '../errors.ts';
-
 export class DynamoItemStore implements ItemStore {
   readonly table: string;
+  readonly putManyLimit: number;
   private readonly doc: DynamoDBDocumentClient;
   private readonly raw: DynamoDBClient;
+  private readonly writeMode: ItemWriteMode;
 
-  constructor(raw: DynamoDBClient, doc: DynamoDBDocumentClient, table: string) {
+  constructor(raw: DynamoDBClient, doc: DynamoDBDocumentClient, table: string, opts: { itemWrites?: ItemWriteMode } = {}) {
     this.raw = raw;
     this.doc = doc;
     this.table = table;
+    this.writeMode = opts.itemWrites ?? 'batch';
+    this.putManyLimit = PUT_MANY_LIMIT[this.writeMode];
   }
 
   async putNew(item: ImageItem): Promise<void> {
@@ -73,21 +81,26 @@ export class DynamoItemStore implements ItemStore {
     }));
   }
 
-  async batchPut(items: ImageItem[]): Promise<void> {
+  putMany(items: ImageItem[]): Promise<void> {
+    return this.writeMode === 'transact' ? this.transactPut(items) : this.batchPut(items);
+  }
+
+  private async batchPut(items: ImageItem[]): Promise<void> {
     for (let i = 0; i < items.length; i += 25) {
       let requests: Record<string, unknown>[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
         const res = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests as never } }));
         requests = (res.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
         if (requests.length > 0) {
-          if (attempt >= 8) throw Object.assign(new Error(`BatchWriteItem left ${requests.length} items unprocessed after ${attempt + 1} attempts`), { name: 'ProvisionedThroughputExceededException' });
+          // Unprocessed items are DynamoDB shedding load: worth another try later.
+          if (attempt >= 8) throw new TransientError(`BatchWriteItem left ${requests.length} items unprocessed after ${attempt + 1} attempts`);
           await sleep(Math.min(50 * 2 ** attempt, 2000));
         }
       }
     }
   }
 
-  async transactPut(items: ImageItem[]): Promise<void> {
+  private async transactPut(items: ImageItem[]): Promise<void> {
     for (let i = 0; i < items.length; i += 100) {
       await this.doc.send(new TransactWriteCommand({
         TransactItems: items.slice(i, i + 100).map((Item) => ({ Put: { TableName: this.table, Item } })),

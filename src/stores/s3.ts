@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
-import { PART_QUEUE_SIZE } from '../transfer.ts';
+import { PART_QUEUE_SIZE } from './s3-parts.ts';
 
 export interface PutObjectInput {
   key: string;

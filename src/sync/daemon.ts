@@ -69,7 +69,7 @@ export class SyncDaemon {
       throw err;
     }
     const d = new SyncDaemon(opts, lock, index);
-    d.track(d.fullPass('full'));
+    d.track(d.fullPass());
     await d.startWatcher(opts.config.usePolling);
     d.scheduleScan();
     return d;
@@ -112,7 +112,7 @@ export class SyncDaemon {
     await w.close().catch(() => undefined);
     if (this.stopping) return;
     await this.startWatcher(true);
-    this.track(this.fullPass('full'));
+    this.track(this.fullPass());
   }
 
   markDirty(sourcePath: string): void {
@@ -151,12 +151,12 @@ export class SyncDaemon {
     }
   }
 
-  private async fullPass(kind: 'full'): Promise<void> {
+  private async fullPass(): Promise<void> {
     if (this.fullPassRunning || this.stopping) return;
     this.fullPassRunning = true;
     try {
       const result = await this.reconciler.runFullPass({ force: this.opts.force, retryRounds: 1 });
-      this.afterPass(result, kind);
+      this.afterPass(result, 'full');
     } catch (err) {
       this.opts.log.error({ err: errorMessage(err), inbox: this.opts.config.inbox }, `full scan failed: ${errorMessage(err)}; retrying at the next scan`);
     } finally {
@@ -167,7 +167,7 @@ export class SyncDaemon {
   private afterPass(result: PassResult, kind: 'full' | 'watch' | 'retry'): void {
     this.passes++;
     const { log } = this.opts;
-    const summary = { kind, uploaded: result.uploaded, updated: result.updated, deleted: result.deleted, unchanged: result.unchanged, skipped: result.skipped, failed: result.failed, deletesBlocked: result.deletesBlocked, ms: result.durationMs };
+    const summary = { kind, uploaded: result.uploaded, updated: result.updated, deleted: result.deleted, unchanged: result.unchanged, skipped: result.skipped, failed: result.failed, deletesBlocked: result.heldDeletes.length, ms: result.durationMs };
     if (kind === 'full' || result.uploaded + result.updated + result.deleted + result.failed > 0) log.info(summary, `${kind} pass done`);
     if (kind === 'full') {
       const last = lastReconcileOf(result);
@@ -199,7 +199,7 @@ export class SyncDaemon {
 
   private scheduleScan(): void {
     this.scanTimer = setTimeout(() => {
-      this.track(this.fullPass('full')).finally(() => {
+      this.track(this.fullPass()).finally(() => {
         if (!this.stopping) this.scheduleScan();
       });
     }, this.opts.config.scanIntervalSec * 1000);
@@ -207,15 +207,7 @@ export class SyncDaemon {
 
   /** Runs a full pass now (tests, SIGHUP). */
   rescan(): Promise<void> {
-    return this.track(this.fullPass('full'));
-  }
-
-  /** Resolves when nothing is dirty, queued or running. */
-  async idle(): Promise<void> {
-    while (this.running.size > 0 || this.dirty.size > 0 || this.flushTimer) {
-      if (this.running.size > 0) await Promise.allSettled([...this.running]);
-      else await new Promise((r) => setTimeout(r, 10));
-    }
+    return this.track(this.fullPass());
   }
 
   private async probeStores(): Promise<{ ok: boolean; detail?: string }> {

@@ -1,6 +1,5 @@
-// Collects new items (INSERTs) and writes them together: BatchWriteItem of 25 (cheapest on
-// AWS), or TransactWriteItems of 100 (one commit: DynamoDB Local otherwise commits item by
-// item). Unconditional writes are safe here because each new item has a fresh image_id key:
+// Collects new items (INSERTs) and writes them together, as many per request as the store's
+// putMany takes. Unconditional writes are safe here because each new item has a fresh image_id key:
 // a repeat after a crash writes the very same item again. Changes (MODIFY) never go
 // through here; they need a condition.
 import type { ImageItem } from '../model.ts';
@@ -24,21 +23,19 @@ export class ItemBatcher {
 
   /**
    * At most `maxInFlight` requests at a time: while they run, new items gather into full
-   * batches of 25 (one BatchWriteItem of 25 costs DynamoDB Local about what 8 PutItems do).
+   * batches (one BatchWriteItem of 25 costs DynamoDB Local about what 8 PutItems do).
    */
-  private readonly mode: 'batch' | 'transact';
   private readonly size: number;
 
   /** Wraps the `written` callbacks of one batch (the reconciler: one index transaction). */
   private readonly group: (fn: () => void) => void;
 
-  constructor(items: ItemStore, opts: { delayMs?: number; maxInFlight?: number; mode?: 'batch' | 'transact'; group?: (fn: () => void) => void } = {}) {
+  constructor(items: ItemStore, opts: { delayMs?: number; maxInFlight?: number; group?: (fn: () => void) => void } = {}) {
     this.items = items;
     this.group = opts.group ?? ((fn) => fn());
     this.delayMs = opts.delayMs ?? 10;
     this.maxInFlight = opts.maxInFlight ?? 2;
-    this.mode = opts.mode ?? 'batch';
-    this.size = this.mode === 'transact' ? 100 : 25;
+    this.size = items.putManyLimit;
   }
 
   /** Writes `item` with others; `written` runs right after its batch is written, and its result resolves the promise. */
@@ -57,7 +54,7 @@ export class ItemBatcher {
       const batch = this.buffer.splice(0, this.size);
       this.inFlight++;
       const items = batch.map((w) => w.item);
-      (this.mode === 'transact' ? this.items.transactPut(items) : this.items.batchPut(items)).then(
+      this.items.putMany(items).then(
         () => {
           // Settled only after the group as a whole went through (say, its commit).
           const settle: (() => void)[] = [];

@@ -1,25 +1,36 @@
 // The pure middle of the pipeline: what the local file is now + what the index says -> the
-// one action that makes the remote side match. No I/O, no clock.
+// one action that makes the remote side match. No I/O, no clock (the time is passed in).
 import type { IndexRow } from './index-db.ts';
 
+export interface FileState {
+  kind: 'file';
+  size: number;
+  mtimeMs: number;
+  sha256?: string;
+}
+
 export type LocalState =
-  | { kind: 'file'; size: number; mtimeMs: number; sha256?: string }
+  | FileState
   | { kind: 'absent' }
-  /** Present but not syncable now (bad content, unreadable): the remote side is left alone. */
+  /** Present but not syncable now (bad name, bad type, unreadable): the remote side is left alone. */
   | { kind: 'unusable' };
 
 export type Action =
   | { kind: 'nothing' }
-  /** Size or mtime moved: hash the file and plan again with `sha256`. */
+  /** Size or mtime moved: hash the file and plan again with planHashed. */
   | { kind: 'hash' }
   | { kind: 'upload'; reason: 'new' | 'resume' | 'changed' }
   /** Same bytes, new mtime: only the index learns the new mtime. */
   | { kind: 'touch' }
   | { kind: 'delete'; reason: 'removed' | 'resume' };
 
+/** An action that needs no more looking at the file. */
+export type Decision = Exclude<Action, { kind: 'hash' }>;
+
 type RowView = Pick<IndexRow, 'state' | 'size' | 'mtime_ms' | 'sha256'>;
 
-export function planAction(local: LocalState, row: RowView | undefined): Action {
+/** Everything decidable from metadata alone; `content` = only the bytes can tell. */
+function planByMetadata(local: LocalState, row: RowView | undefined): Decision | { kind: 'content'; row: RowView } {
   // An interrupted delete is finished first, whatever the file is now; the next plan sees
   // no row and uploads the file afresh if it came back.
   if (row?.state === 'deleting') return { kind: 'delete', reason: 'resume' };
@@ -28,9 +39,41 @@ export function planAction(local: LocalState, row: RowView | undefined): Action 
   if (!row) return { kind: 'upload', reason: 'new' };
   if (row.state === 'uploading') return { kind: 'upload', reason: 'resume' };
   if (row.size === local.size && row.mtime_ms === local.mtimeMs) return { kind: 'nothing' };
-  if (local.sha256 === undefined) return { kind: 'hash' };
-  if (local.sha256 === row.sha256 && local.size === row.size) return { kind: 'touch' };
-  return { kind: 'upload', reason: 'changed' };
+  return { kind: 'content', row };
+}
+
+function planByContent(sha256: string, size: number, row: RowView): Decision {
+  return sha256 === row.sha256 && size === row.size ? { kind: 'touch' } : { kind: 'upload', reason: 'changed' };
+}
+
+export function planAction(local: LocalState, row: RowView | undefined): Action {
+  const d = planByMetadata(local, row);
+  if (d.kind !== 'content') return d;
+  const sha256 = local.kind === 'file' ? local.sha256 : undefined;
+  return sha256 === undefined ? { kind: 'hash' } : planByContent(sha256, (local as FileState).size, d.row);
+}
+
+/** The plan once the file's bytes are hashed (what `hash` asked for). */
+export function planHashed(local: FileState, sha256: string, row: RowView | undefined): Decision {
+  const d = planByMetadata(local, row);
+  return d.kind === 'content' ? planByContent(sha256, local.size, d.row) : d;
+}
+
+/**
+ * Write-settling: how long a file last modified at `mtimeMs` must still stay quiet before it
+ * may be read as final; 0 = it has been quiet for `stabilityMs` already.
+ */
+export function settleDelayMs(mtimeMs: number, nowMs: number, stabilityMs: number): number {
+  return Math.max(0, stabilityMs - (nowMs - mtimeMs));
+}
+
+/**
+ * The scan's skip rule: a settled file whose clean row the planner leaves alone by size and
+ * mtime needs no trip through the queue (this keeps a no-change pass fast).
+ */
+export function unchangedAtScan(file: { size: number; mtimeMs: number }, row: (RowView & Pick<IndexRow, 'last_error'>) | undefined, nowMs: number, stabilityMs: number): boolean {
+  if (!row || row.last_error || settleDelayMs(file.mtimeMs, nowMs, stabilityMs) > 0) return false;
+  return planAction({ kind: 'file', size: file.size, mtimeMs: file.mtimeMs }, row).kind === 'nothing';
 }
 
 export interface DeleteGuardInput {

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ImageItem } from '../../src/model.ts';
 import type { ItemStore } from '../../src/stores/dynamodb.ts';
+import { PUT_MANY_LIMIT } from '../../src/stores/item-writes.ts';
 import { ItemBatcher } from '../../src/sync/item-batcher.ts';
 
 // A pure unit: the store is a recorder (the batcher against DynamoDB Local is covered by the
 // sync and fault suites).
-function recorder(fail?: (items: ImageItem[]) => Error | undefined): { store: ItemStore; batches: string[][] } {
+function recorder(fail?: (items: ImageItem[]) => Error | undefined, putManyLimit = 25): { store: ItemStore; batches: string[][] } {
   const batches: string[][] = [];
   const write = async (items: ImageItem[]): Promise<void> => {
     await new Promise((r) => setTimeout(r, 5));
@@ -14,7 +15,7 @@ function recorder(fail?: (items: ImageItem[]) => Error | undefined): { store: It
     if (err) throw err;
     batches.push(items.map((i) => i.image_id));
   };
-  return { store: { batchPut: write, transactPut: write } as unknown as ItemStore, batches };
+  return { store: { putMany: write, putManyLimit } as unknown as ItemStore, batches };
 }
 
 const item = (n: number): ImageItem => ({ image_id: `id-${n}` }) as ImageItem;
@@ -22,8 +23,8 @@ const item = (n: number): ImageItem => ({ image_id: `id-${n}` }) as ImageItem;
 describe('ItemBatcher', () => {
   it('writes items in batches of 25 (batch) or 100 (transact) and resolves each with its callback', async () => {
     for (const [mode, size] of [['batch', 25], ['transact', 100]] as const) {
-      const { store, batches } = recorder();
-      const b = new ItemBatcher(store, { mode });
+      const { store, batches } = recorder(undefined, PUT_MANY_LIMIT[mode]);
+      const b = new ItemBatcher(store);
       const results = await Promise.all(Array.from({ length: size + 3 }, (_, n) => b.put(item(n), () => `done-${n}`)));
       assert.deepEqual(results, Array.from({ length: size + 3 }, (_, n) => `done-${n}`));
       assert.deepEqual(batches.map((x) => x.length), [size, 3]);
@@ -34,7 +35,6 @@ describe('ItemBatcher', () => {
     const { store } = recorder();
     const log: string[] = [];
     const b = new ItemBatcher(store, {
-      mode: 'batch',
       group: (fn) => {
         log.push('begin');
         fn();
@@ -50,7 +50,6 @@ describe('ItemBatcher', () => {
     const { store } = recorder();
     const ran: number[] = [];
     const b = new ItemBatcher(store, {
-      mode: 'batch',
       group: (fn) => {
         fn();
         throw new Error('commit failed: disk full');
@@ -64,7 +63,7 @@ describe('ItemBatcher', () => {
 
   it('rejects only the waiter whose callback threw, and every waiter of a failed write', async () => {
     const { store } = recorder((items) => (items.some((i) => i.image_id === 'id-9') ? new Error('throttled') : undefined));
-    const b = new ItemBatcher(store, { mode: 'batch' });
+    const b = new ItemBatcher(store);
     const first = await Promise.allSettled([0, 1].map((n) => b.put(item(n), () => {
       if (n === 1) throw new Error('index write failed');
       return n;

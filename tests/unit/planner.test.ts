@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deleteBlockReason, planAction } from '../../src/sync/planner.ts';
+import { deleteBlockReason, planAction, planHashed, settleDelayMs, unchangedAtScan } from '../../src/sync/planner.ts';
 
 const synced = { state: 'synced' as const, size: 10, mtime_ms: 1000, sha256: 'aa' };
 
@@ -43,5 +43,38 @@ describe('deleteBlockReason', () => {
   });
   it('blocks more than maxDelete unless forced', () => {
     assert.match(deleteBlockReason({ ...base, deletes: 11, hostItems: 1000, maxDelete: 10 }) ?? '', /exceed maxDelete 10/);
+  });
+});
+
+describe('planHashed', () => {
+  const file = { kind: 'file' as const, size: 10, mtimeMs: 2000 };
+  it('decides by content once the bytes are hashed, and never asks for a hash again', () => {
+    assert.deepEqual(planHashed(file, 'aa', synced), { kind: 'touch' });
+    assert.deepEqual(planHashed(file, 'bb', synced), { kind: 'upload', reason: 'changed' });
+    assert.deepEqual(planHashed({ ...file, size: 11 }, 'aa', synced), { kind: 'upload', reason: 'changed' });
+  });
+  it('keeps the metadata decisions: a journaled delete or upload is resumed whatever the hash', () => {
+    assert.deepEqual(planHashed(file, 'aa', { ...synced, state: 'deleting' }), { kind: 'delete', reason: 'resume' });
+    assert.deepEqual(planHashed(file, 'aa', { ...synced, state: 'uploading' }), { kind: 'upload', reason: 'resume' });
+    assert.deepEqual(planHashed(file, 'aa', undefined), { kind: 'upload', reason: 'new' });
+  });
+});
+
+describe('settleDelayMs and the scan skip rule', () => {
+  it('waits out what is left of the stability window, and nothing once it passed', () => {
+    assert.equal(settleDelayMs(1000, 1100, 500), 400);
+    assert.equal(settleDelayMs(1000, 1500, 500), 0);
+    assert.equal(settleDelayMs(1000, 9000, 500), 0);
+  });
+  const row = { ...synced, last_error: null };
+  it('skips a settled file whose clean row matches by size and mtime', () => {
+    assert.equal(unchangedAtScan({ size: 10, mtimeMs: 1000 }, row, 5000, 500), true);
+  });
+  it('sends a file through the queue when it is fresh, changed, new, or its row failed last time', () => {
+    assert.equal(unchangedAtScan({ size: 10, mtimeMs: 1000 }, row, 1200, 500), false);
+    assert.equal(unchangedAtScan({ size: 11, mtimeMs: 1000 }, row, 5000, 500), false);
+    assert.equal(unchangedAtScan({ size: 10, mtimeMs: 1000 }, undefined, 5000, 500), false);
+    assert.equal(unchangedAtScan({ size: 10, mtimeMs: 1000 }, { ...row, last_error: 'throttled' }, 5000, 500), false);
+    assert.equal(unchangedAtScan({ size: 10, mtimeMs: 1000 }, { ...row, state: 'uploading' }, 5000, 500), false);
   });
 });

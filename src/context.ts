@@ -89,9 +89,9 @@ export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env)
   };
 }
 
-export function makeContext(argv: GlobalArgs, opts: { logToStdout?: boolean } = {}): CommandContext {
+export function makeContext(argv: GlobalArgs): CommandContext {
   const config = configFromArgs(argv);
-  const log = createLogger({ level: config.logLevel, ...(opts.logToStdout ? {} : {}) });
+  const log = createLogger({ level: config.logLevel });
   let stores: Stores | undefined;
   return {
     config,

@@ -42,8 +42,6 @@ export interface ItemStore {
   ensureTable(opts?: { timeoutMs?: number }): Promise<'created' | 'exists'>;
 }
 
-export { isConditionalFailure } from '../errors.ts';
-
 export class DynamoItemStore implements ItemStore {
   readonly table: string;
   private readonly doc: DynamoDBDocumentClient;

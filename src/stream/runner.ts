@@ -10,12 +10,13 @@ import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { Logger } from '../log.ts';
 import { makeDynamoClient, type AwsSettings } from '../stores/aws.ts';
 import { gatherBatch } from './batching.ts';
-import { CheckpointStore, initialCheckpoints, iteratorStartFor, STARTING_POSITIONS, type StartingPosition } from './checkpoints.ts';
+import { CheckpointStore, initialCheckpoints } from './checkpoints.ts';
 import { makeStreamsClient } from './clients.ts';
 import { deliverBatch, type StreamHandler } from './deliver.ts';
 import { toLambdaRecord } from './event.ts';
 import { acquireRunnerLock } from './lock.ts';
 import { appendJsonLine, openHandlerLog } from './output.ts';
+import { iteratorStartFor, STARTING_POSITIONS, type StartingPosition } from './positions.ts';
 import { backoffMs } from './retry.ts';
 import { findStreamArn, listShards, shardsReadyToRead, ShardReader, type ShardInfo } from './shards.ts';
 

@@ -1,7 +1,7 @@
 // Builds what a command needs from its parsed arguments: the frozen config, a logger and the
 // two stores. Clients are created lazily so that `--help` and config errors touch no network.
 import { resolveConfig, SETTINGS, type Config, type ConfigValues } from './config.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createLogger, type Logger, type LoggerOptions } from './log.ts';
 import type { ItemStore } from './stores/dynamodb.ts';
 import type { ObjectStore } from './stores/s3.ts';
 
@@ -36,7 +36,7 @@ type Loaded = { objects: ObjectStore; items: ItemStore; close(): void };
  * The stores, with the AWS SDK loaded on first use: a pass with nothing to do (and `--help`)
  * never pays the SDK's start-up time and memory.
  */
-export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env): Stores {
+export function makeStores(config: Config): Stores {
   let loading: Promise<Loaded> | undefined;
   let loaded: Loaded | undefined;
   let closed = false;
@@ -45,8 +45,8 @@ export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env)
       const [{ makeDocumentClient, makeDynamoClient, makeS3Client }, { DynamoItemStore }, { S3ObjectStore }] = await Promise.all([
         import('./stores/aws.ts'), import('./stores/dynamodb.ts'), import('./stores/s3.ts'),
       ]);
-      const s3 = makeS3Client(config, env);
-      const raw = makeDynamoClient(config, env);
+      const s3 = makeS3Client(config);
+      const raw = makeDynamoClient(config);
       const result: Loaded = {
         objects: new S3ObjectStore(s3, config.bucket, { partSizeBytes: config.partSizeBytes }),
         items: new DynamoItemStore(raw, makeDocumentClient(raw), config.table),
@@ -89,9 +89,14 @@ export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env)
   };
 }
 
+/** The logger the settings ask for; `fd` 1 for daemons (journald keeps stdout), else stderr. */
+export function loggerFor(config: Pick<Config, 'logLevel' | 'logFormat'>, opts: Pick<LoggerOptions, 'fd'> = {}): Logger {
+  return createLogger({ level: config.logLevel, json: config.logFormat === 'auto' ? undefined : config.logFormat === 'json', ...opts });
+}
+
 export function makeContext(argv: GlobalArgs): CommandContext {
   const config = configFromArgs(argv);
-  const log = createLogger({ level: config.logLevel });
+  const log = loggerFor(config);
   let stores: Stores | undefined;
   return {
     config,

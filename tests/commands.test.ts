@@ -28,7 +28,7 @@ describe('catalogue commands', () => {
 
   const cli = (...args: string[]) => runCli(args, { env, cwd: work });
   const objectKeys = async (): Promise<string[]> => {
-    const s3 = makeS3Client({ requestTimeoutMs: 5000, connectTimeoutMs: 2000, maxAttempts: 1, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', concurrency: 1 }, env);
+    const s3 = makeS3Client({ requestTimeoutMs: 5000, connectTimeoutMs: 2000, maxAttempts: 1, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', concurrency: 1, region: 'us-east-1' });
     const res = await s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: 'animals/' }));
     s3.destroy();
     return (res.Contents ?? []).map((o) => o.Key!);

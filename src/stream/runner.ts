@@ -30,8 +30,6 @@ export type HandlerFactory = (sink: LineSink) => StreamHandler;
 export interface StreamRunnerOptions {
   /** SDK client settings (timeouts, attempts); the project's Config satisfies this. */
   aws: AwsSettings;
-  /** Environment the SDK endpoints come from; default process.env. */
-  env?: NodeJS.ProcessEnv;
   table: string;
   /** Checkpoints go to <stateDir>/stream/checkpoints.json. */
   stateDir: string;
@@ -127,11 +125,10 @@ const READ_ERROR_CAP_MS = 10_000;
 export async function startStreamRunner(opts: StreamRunnerOptions): Promise<StreamRunner> {
   const o = resolveRunnerOptions(opts);
   const log = opts.log.child({ component: 'stream', table: o.table });
-  const env = opts.env ?? process.env;
   const ownStreams = !opts.clients?.streams;
   const ownDynamo = !opts.clients?.dynamodb;
-  const streams = opts.clients?.streams ?? makeStreamsClient(opts.aws, env);
-  const dynamodb = opts.clients?.dynamodb ?? makeDynamoClient(opts.aws, env);
+  const streams = opts.clients?.streams ?? makeStreamsClient(opts.aws);
+  const dynamodb = opts.clients?.dynamodb ?? makeDynamoClient(opts.aws);
   const closeClients = (): void => {
     if (ownStreams) streams.destroy();
     if (ownDynamo) dynamodb.destroy();

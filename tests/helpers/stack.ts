@@ -63,7 +63,7 @@ export async function startTestStack(): Promise<TestStack> {
       });
     },
     async stores(config) {
-      const s = makeStores(config, { ...process.env, ...stack.env });
+      const s = makeStores(config);
       opened.push(s);
       await s.items.ensureTable();
       return s;

@@ -30,24 +30,44 @@ export function configFromArgs(argv: GlobalArgs, env: NodeJS.ProcessEnv = proces
   return resolveConfig({ flags, configFile: argv.config, env });
 }
 
-type Loaded = { objects: ObjectStore; items: ItemStore; close(): void };
+type AsyncMethods<T> = { [K in keyof T]: T[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof T];
+
+/**
+ * `fields` as they are, and every other property a method that waits for `load()` (called
+ * once, on the first method call) and calls the loaded object's method of that name. Types
+ * keep callers to T's real methods.
+ */
+export function lazily<T extends object>(load: () => Promise<T>, fields: Omit<T, AsyncMethods<T>>): T {
+  let loading: Promise<T> | undefined;
+  return new Proxy(fields as T, {
+    get(target, prop, receiver) {
+      if (prop in target) return Reflect.get(target, prop, receiver) as unknown;
+      // Not a thenable: `await store` or returning it from an async function must not call load().
+      if (typeof prop === 'symbol' || prop === 'then') return undefined;
+      return async (...args: unknown[]) => {
+        const loaded = (await (loading ??= load())) as Record<string, (...a: unknown[]) => Promise<unknown>>;
+        return loaded[prop]!(...args);
+      };
+    },
+  });
+}
 
 /**
  * The stores, with the AWS SDK loaded on first use: a pass with nothing to do (and `--help`)
  * never pays the SDK's start-up time and memory.
  */
 export function makeStores(config: Config): Stores {
-  let loading: Promise<Loaded> | undefined;
-  let loaded: Loaded | undefined;
+  let loading: Promise<Stores> | undefined;
+  let loaded: Stores | undefined;
   let closed = false;
-  const load = (): Promise<Loaded> =>
+  const load = (): Promise<Stores> =>
     (loading ??= (async () => {
       const [{ makeDocumentClient, makeDynamoClient, makeS3Client }, { DynamoItemStore }, { S3ObjectStore }] = await Promise.all([
         import('./stores/aws.ts'), import('./stores/dynamodb.ts'), import('./stores/s3.ts'),
       ]);
       const s3 = makeS3Client(config);
       const raw = makeDynamoClient(config);
-      const result: Loaded = {
+      const result: Stores = {
         objects: new S3ObjectStore(s3, config.bucket, { partSizeBytes: config.partSizeBytes }),
         items: new DynamoItemStore(raw, makeDocumentClient(raw), config.table),
         close() {
@@ -59,29 +79,9 @@ export function makeStores(config: Config): Stores {
       if (closed) result.close();
       return result;
     })());
-  const objects: ObjectStore = {
-    bucket: config.bucket,
-    put: async (i) => (await load()).objects.put(i),
-    get: async (k) => (await load()).objects.get(k),
-    head: async (k) => (await load()).objects.head(k),
-    delete: async (k) => (await load()).objects.delete(k),
-    ensureBucket: async () => (await load()).objects.ensureBucket(),
-  };
-  const items: ItemStore = {
-    table: config.table,
-    putNew: async (i) => (await load()).items.putNew(i),
-    putReplace: async (i, v) => (await load()).items.putReplace(i, v),
-    batchPut: async (i) => (await load()).items.batchPut(i),
-    transactPut: async (i) => (await load()).items.transactPut(i),
-    get: async (k) => (await load()).items.get(k),
-    query: async (a, o) => (await load()).items.query(a, o),
-    findByImageId: async (a, id) => (await load()).items.findByImageId(a, id),
-    delete: async (k, o) => (await load()).items.delete(k, o),
-    ensureTable: async (o) => (await load()).items.ensureTable(o),
-  };
   return {
-    objects,
-    items,
+    objects: lazily<ObjectStore>(async () => (await load()).objects, { bucket: config.bucket }),
+    items: lazily<ItemStore>(async () => (await load()).items, { table: config.table }),
     close() {
       closed = true;
       loaded?.close();

@@ -5,12 +5,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeS3Client } from '../src/stores/aws.ts';
+import { makeS3Client } from '../../src/stores/aws.ts';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { ImageItem } from '../src/model.ts';
-import { runCli } from './helpers/cli.ts';
-import { makePng } from './helpers/png.ts';
-import { startTestStack, tempDir, type TestStack } from './helpers/stack.ts';
+import type { ImageItem } from '../../src/model.ts';
+import { runCli } from '../helpers/cli.ts';
+import { makePng } from '../helpers/png.ts';
+import { startTestStack, tempDir, type TestStack } from '../helpers/stack.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 

@@ -118,7 +118,7 @@ export interface ConvergedReport {
 }
 
 /**
- * DESIGN.md invariant 3 after faults, the one assertion every fault scenario ends with:
+ * Invariant 3 (docs/architecture.md) after faults, the one assertion every fault scenario ends with:
  * - assertConverged: local files == this host's items == objects, byte for byte by sha256;
  *   no orphan object, no item without its object, no duplicate item per source_path;
  * - the Lambda log has exactly one INSERT line for every item (by image_id), and no image

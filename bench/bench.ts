@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   Object.assign(process.env, stack.env);
   const env: NodeJS.ProcessEnv = { ...process.env, ANIMAL_SYNC_LOG_LEVEL: 'warn', ANIMAL_SYNC_INBOX: inbox, ANIMAL_SYNC_STATE_DIR: stateDir, ANIMAL_SYNC_BUCKET: bucket, ANIMAL_SYNC_TABLE: 'BenchImages', ...(args.concurrency ? { ANIMAL_SYNC_CONCURRENCY: args.concurrency } : {}) };
   const config = resolveConfig({ env, flags: {} });
-  const stores = makeStores(config, env);
+  const stores = makeStores(config);
   await stores.items.ensureTable();
   const results: string[] = [];
   try {
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       const largeDir = path.join(inbox, 'whale');
       mkdirSync(largeDir, { recursive: true });
       for (let i = 0; i < 4; i++) writeFileSync(path.join(largeDir, `big-${i}.png`), makePng({ seed: 500 + i, padTo: 256 * 1024 * 1024 }));
-      const s3 = makeS3Client(config, env);
+      const s3 = makeS3Client(config);
       const t0 = performance.now();
       await Promise.all([0, 1, 2, 3].map((i) => new Upload({ client: s3, partSize: config.partSizeBytes, queueSize: 4, params: { Bucket: bucket, Key: `bare/big-${i}.png`, Body: createReadStream(path.join(largeDir, `big-${i}.png`)) } }).done()));
       const bare = performance.now() - t0;

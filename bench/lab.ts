@@ -35,7 +35,7 @@ for await (const line of rl) {
   const extra = line.trim() ? line.trim().split(' ') : [];
   n++;
   const env: NodeJS.ProcessEnv = { ...process.env, ANIMAL_SYNC_LOG_LEVEL: 'warn', ANIMAL_SYNC_INBOX: inbox, ANIMAL_SYNC_STATE_DIR: path.join(root, `state-${process.pid}-${n}`), ANIMAL_SYNC_BUCKET: 'bench', ANIMAL_SYNC_TABLE: "Lab" };
-  const stores = makeStores(resolveConfig({ env, flags: {} }), env);
+  const stores = makeStores(resolveConfig({ env, flags: {} }));
   await stores.items.ensureTable();
   stores.close();
   const t0 = performance.now();

@@ -26,7 +26,7 @@ export const STREAM_MAPPING = {
 } as const;
 
 export interface AnimalSyncStackProps extends StackProps {
-  /** Table name; the daemon's default is AnimalImages (DESIGN.md). */
+  /** Table name; the daemon's default is AnimalImages (docs/architecture.md). */
   readonly tableName?: string;
   readonly logRetention?: logs.RetentionDays;
 }

@@ -44,6 +44,7 @@ export interface ConfigValues {
   usePolling: boolean;
   healthAddress: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  logFormat: 'auto' | 'json' | 'pretty';
 }
 
 export const SETTINGS: readonly SettingSpec[] = [
@@ -70,6 +71,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'usePolling', type: { kind: 'bool' }, description: 'Watch by polling instead of inotify (network filesystems).' },
   { key: 'healthAddress', type: { kind: 'optionalString' }, description: 'host:port for /healthz and /metrics; null = off.' },
   { key: 'logLevel', type: { kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] }, description: 'Least severe log level printed.' },
+  { key: 'logFormat', type: { kind: 'enum', values: ['auto', 'json', 'pretty'] }, description: 'Log lines as JSON (journald, files) or readable; auto = readable only on a terminal.' },
 ];
 
 export interface Config extends Readonly<Omit<ConfigValues, 'hostId'>> {
@@ -81,6 +83,8 @@ export interface Config extends Readonly<Omit<ConfigValues, 'hostId'>> {
   readonly partSizeBytes: number;
   /** Derived: how new items are written in effect. */
   readonly itemWriteMode: 'batch' | 'transact';
+  /** Derived: the SDK region; undefined = the SDK's own chain (profile, instance metadata). */
+  readonly region: string | undefined;
   /** Where the values came from, for `--help`-style diagnostics. */
   readonly configFile: string | null;
 }
@@ -216,9 +220,29 @@ export function resolveConfig(input: ResolveInput = {}): Config {
   return finalizeConfig(values as unknown as ConfigValues, { env, cwd, hostname: input.hostname, configFile: configFile ? path.resolve(cwd, configFile) : null });
 }
 
+export interface EndpointFacts {
+  /** S3 requests go to an S3-compatible server, not to AWS. */
+  customS3: boolean;
+  /** DynamoDB requests go to DynamoDB Local or the like, not to AWS. */
+  customDynamo: boolean;
+  region: string | undefined;
+}
+
+/**
+ * Pure: what the SDK's own variables say about where requests go. The SDK reads the endpoint
+ * variables itself; this only derives what depends on them, in one place.
+ */
+export function endpointFacts(env: NodeJS.ProcessEnv): EndpointFacts {
+  const customS3 = Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
+  const customDynamo = Boolean(env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL_DYNAMODB_STREAMS || env.AWS_ENDPOINT_URL);
+  // A custom endpoint (local stack, S3-compatible server) needs no real region, but the SDK
+  // refuses to sign without one.
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || (customS3 || customDynamo ? 'us-east-1' : undefined);
+  return { customS3, customDynamo, region };
+}
+
 function finalizeConfig(v: ConfigValues, ctx: { env: NodeJS.ProcessEnv; cwd: string; hostname?: string; configFile: string | null }): Config {
-  const customS3Endpoint = Boolean(ctx.env.AWS_ENDPOINT_URL_S3 || ctx.env.AWS_ENDPOINT_URL);
-  const customDynamoEndpoint = Boolean(ctx.env.AWS_ENDPOINT_URL_DYNAMODB || ctx.env.AWS_ENDPOINT_URL);
+  const { customS3: customS3Endpoint, customDynamo: customDynamoEndpoint, region } = endpointFacts(ctx.env);
   const forcePathStyle = v.s3PathStyle === 'auto' ? customS3Endpoint : v.s3PathStyle === 'true';
   const checksum = v.checksumMode === 'auto' ? (customS3Endpoint ? 'when_required' : 'when_supported') : v.checksumMode;
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v.bucket) || v.bucket.includes('..')) {
@@ -240,6 +264,7 @@ function finalizeConfig(v: ConfigValues, ctx: { env: NodeJS.ProcessEnv; cwd: str
     requestChecksumCalculation: checksum === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
     partSizeBytes: v.partSizeMib * 1024 * 1024,
     itemWriteMode: v.itemWrites === 'auto' ? (customDynamoEndpoint ? 'transact' : 'batch') : v.itemWrites,
+    region,
     configFile: ctx.configFile,
   });
 }

@@ -1,7 +1,7 @@
 // Builds what a command needs from its parsed arguments: the frozen config, a logger and the
 // two stores. Clients are created lazily so that `--help` and config errors touch no network.
 import { resolveConfig, SETTINGS, type Config, type ConfigValues } from './config.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createLogger, type Logger, type LoggerOptions } from './log.ts';
 import type { ItemStore } from './stores/dynamodb.ts';
 import { PUT_MANY_LIMIT } from './stores/item-writes.ts';
 import type { ObjectStore } from './stores/s3.ts';
@@ -31,24 +31,44 @@ export function configFromArgs(argv: GlobalArgs, env: NodeJS.ProcessEnv = proces
   return resolveConfig({ flags, configFile: argv.config, env });
 }
 
-type Loaded = { objects: ObjectStore; items: ItemStore; close(): void };
+type AsyncMethods<T> = { [K in keyof T]: T[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof T];
+
+/**
+ * `fields` as they are, and every other property a method that waits for `load()` (called
+ * once, on the first method call) and calls the loaded object's method of that name. Types
+ * keep callers to T's real methods.
+ */
+export function lazily<T extends object>(load: () => Promise<T>, fields: Omit<T, AsyncMethods<T>>): T {
+  let loading: Promise<T> | undefined;
+  return new Proxy(fields as T, {
+    get(target, prop, receiver) {
+      if (prop in target) return Reflect.get(target, prop, receiver) as unknown;
+      // Not a thenable: `await store` or returning it from an async function must not call load().
+      if (typeof prop === 'symbol' || prop === 'then') return undefined;
+      return async (...args: unknown[]) => {
+        const loaded = (await (loading ??= load())) as Record<string, (...a: unknown[]) => Promise<unknown>>;
+        return loaded[prop]!(...args);
+      };
+    },
+  });
+}
 
 /**
  * The stores, with the AWS SDK loaded on first use: a pass with nothing to do (and `--help`)
  * never pays the SDK's start-up time and memory.
  */
-export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env): Stores {
-  let loading: Promise<Loaded> | undefined;
-  let loaded: Loaded | undefined;
+export function makeStores(config: Config): Stores {
+  let loading: Promise<Stores> | undefined;
+  let loaded: Stores | undefined;
   let closed = false;
-  const load = (): Promise<Loaded> =>
+  const load = (): Promise<Stores> =>
     (loading ??= (async () => {
       const [{ makeDocumentClient, makeDynamoClient, makeS3Client }, { DynamoItemStore }, { S3ObjectStore }] = await Promise.all([
         import('./stores/aws.ts'), import('./stores/dynamodb.ts'), import('./stores/s3.ts'),
       ]);
-      const s3 = makeS3Client(config, env);
-      const raw = makeDynamoClient(config, env);
-      const result: Loaded = {
+      const s3 = makeS3Client(config);
+      const raw = makeDynamoClient(config);
+      const result: Stores = {
         objects: new S3ObjectStore(s3, config.bucket, { partSizeBytes: config.partSizeBytes }),
         items: new DynamoItemStore(raw, makeDocumentClient(raw), config.table, { itemWrites: config.itemWriteMode }),
         close() {
@@ -60,29 +80,9 @@ export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env)
       if (closed) result.close();
       return result;
     })());
-  const objects: ObjectStore = {
-    bucket: config.bucket,
-    put: async (i) => (await load()).objects.put(i),
-    get: async (k) => (await load()).objects.get(k),
-    head: async (k) => (await load()).objects.head(k),
-    delete: async (k) => (await load()).objects.delete(k),
-    ensureBucket: async () => (await load()).objects.ensureBucket(),
-  };
-  const items: ItemStore = {
-    table: config.table,
-    putNew: async (i) => (await load()).items.putNew(i),
-    putReplace: async (i, v) => (await load()).items.putReplace(i, v),
-    putMany: async (i) => (await load()).items.putMany(i),
-    putManyLimit: PUT_MANY_LIMIT[config.itemWriteMode],
-    get: async (k) => (await load()).items.get(k),
-    query: async (a, o) => (await load()).items.query(a, o),
-    findByImageId: async (a, id) => (await load()).items.findByImageId(a, id),
-    delete: async (k, o) => (await load()).items.delete(k, o),
-    ensureTable: async (o) => (await load()).items.ensureTable(o),
-  };
   return {
-    objects,
-    items,
+    objects: lazily<ObjectStore>(async () => (await load()).objects, { bucket: config.bucket }),
+    items: lazily<ItemStore>(async () => (await load()).items, { table: config.table, putManyLimit: PUT_MANY_LIMIT[config.itemWriteMode] }),
     close() {
       closed = true;
       loaded?.close();
@@ -90,9 +90,14 @@ export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env)
   };
 }
 
-export function makeContext(argv: GlobalArgs, opts: { logToStdout?: boolean } = {}): CommandContext {
+/** The logger the settings ask for; `fd` 1 for daemons (journald keeps stdout), else stderr. */
+export function loggerFor(config: Pick<Config, 'logLevel' | 'logFormat'>, opts: Pick<LoggerOptions, 'fd'> = {}): Logger {
+  return createLogger({ level: config.logLevel, json: config.logFormat === 'auto' ? undefined : config.logFormat === 'json', ...opts });
+}
+
+export function makeContext(argv: GlobalArgs): CommandContext {
   const config = configFromArgs(argv);
-  const log = createLogger({ level: config.logLevel, ...(opts.logToStdout ? {} : {}) });
+  const log = loggerFor(config);
   let stores: Stores | undefined;
   return {
     config,

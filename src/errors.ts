@@ -25,19 +25,9 @@ export class IntegrityError extends Error {
   override name = 'IntegrityError';
 }
 
-/** The inbox marker is missing: the inbox may be unmounted, so nothing may be deleted. */
-export class MarkerMissingError extends Error {
-  override name = 'MarkerMissingError';
-}
-
 /** Another process holds the state dir lock. */
 export class LockedError extends Error {
   override name = 'LockedError';
-}
-
-/** An AWS endpoint could not be reached or timed out. */
-export class StoreUnavailableError extends Error {
-  override name = 'StoreUnavailableError';
 }
 
 /** A failure known to be worth retrying later (the store shed load, say). */
@@ -63,7 +53,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOST
 export function isTransient(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const e = err as Error & { code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  if (e instanceof StoreUnavailableError || e instanceof TransientError) return true;
+  if (e instanceof TransientError) return true;
   if (e.code && NETWORK_CODES.has(e.code)) return true;
   if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'AbortError') return true;
   if (e.$retryable) return true;

@@ -3,7 +3,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { MarkerMissingError } from './errors.ts';
 
 export const MARKER_NAME = '.animal-sync-inbox';
 
@@ -27,14 +26,5 @@ export async function hasMarker(inbox: string): Promise<boolean> {
     return (await stat(markerPath(inbox))).isFile();
   } catch {
     return false;
-  }
-}
-
-export async function assertMarker(inbox: string): Promise<void> {
-  if (!(await hasMarker(inbox))) {
-    throw new MarkerMissingError(
-      `inbox marker ${markerPath(inbox)} is missing: the inbox may be unmounted or replaced, so no deletes are made. ` +
-        'Remount the inbox, or run `animal-sync init` if this really is the inbox.',
-    );
   }
 }

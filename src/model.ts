@@ -1,4 +1,4 @@
-// The catalogue's data model (DESIGN.md "Data model"): keys, S3 key layout, item shape.
+// The catalogue's data model (docs/architecture.md, "Data model"): keys, S3 key layout, item shape.
 import { UsageError } from './errors.ts';
 
 export const ANIMAL_RULE = 'an animal name is 1 to 64 characters of lowercase letters, digits, "-" and "_"';

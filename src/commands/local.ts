@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { CommandModule } from './types.ts';
-import { configFromArgs, makeStores } from '../context.ts';
-import { createLogger } from '../log.ts';
+import { configFromArgs, loggerFor, makeStores } from '../context.ts';
 import { ensureInbox } from '../inbox.ts';
 import type { StreamRunner } from '../stream/runner.ts';
 import type { SyncDaemon } from '../sync/daemon.ts';
@@ -26,12 +25,14 @@ export const localCommand: CommandModule = {
     const [{ startLocalStack }, { startStreamRunner }, { SyncDaemon }] = await Promise.all([
       import('../local/stack.ts'), import('../stream/runner.ts'), import('../sync/daemon.ts'),
     ]);
-    const log = createLogger({ level: 'info', fd: 1 });
+    // Resolved again below, once the stack's endpoints are in the environment.
+    const settings = configFromArgs(argv);
+    const log = loggerFor(settings, { fd: 1 });
     const stack = await startLocalStack({
       dataDir,
       s3Port: Number(argv.s3Port),
       dynamodbPort: Number(argv.dynamodbPort),
-      bucket: configFromArgs(argv).bucket,
+      bucket: settings.bucket,
       log: (line) => log.debug({ component: 'dynamodb-local' }, line),
     });
     // Every other command and the daemon reach the servers through these variables.

@@ -1,7 +1,7 @@
 import type { CommandModule } from './types.ts';
 import { makeContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
-import { STARTING_POSITIONS, type StartingPosition } from '../stream/checkpoints.ts';
+import { STARTING_POSITIONS, type StartingPosition } from '../stream/positions.ts';
 
 function intFlag(argv: Record<string, unknown>, key: string, flag: string, min: number, max: number): number | undefined {
   const v = argv[key];

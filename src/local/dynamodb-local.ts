@@ -2,7 +2,7 @@
 // can never outlive us: setpriv --pdeathsig KILL makes the kernel kill it if this process dies,
 // also on kill -9, and a normal stop kills it explicitly.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
@@ -16,6 +16,12 @@ export interface DynamoLocalOptions {
   port: number;
   /** Folder for the database file; null = in memory. */
   dataDir: string | null;
+  /**
+   * The JVM's scratch folder and working directory, emptied at each start. Without it the JVM
+   * leaves a copy of libsqlite4java (~0.9 MB) in /tmp on every start, and DynamoDB Local its
+   * dynamodb-local-metadata.json in whatever folder we were started from.
+   */
+  scratchDir: string;
   host?: string;
   log?: (line: string) => void;
 }
@@ -82,8 +88,10 @@ export async function startDynamoLocal(opts: DynamoLocalOptions): Promise<Runnin
   const host = opts.host ?? '127.0.0.1';
   await assertPortFree(host, opts.port, 'DynamoDB Local');
   const { jar, libDir } = findDynamoLocalJar();
+  rmSync(opts.scratchDir, { recursive: true, force: true });
+  mkdirSync(opts.scratchDir, { recursive: true });
   // -disableTelemetry: a local stack sends nothing anywhere (and starts ~0.4 s sooner).
-  const args = [`-Djava.library.path=${libDir}`, '-jar', jar, '-sharedDb', '-disableTelemetry', '-port', String(opts.port)];
+  const args = [`-Djava.library.path=${libDir}`, `-Djava.io.tmpdir=${opts.scratchDir}`, '-jar', jar, '-sharedDb', '-disableTelemetry', '-port', String(opts.port)];
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true });
     args.push('-dbPath', opts.dataDir);
@@ -94,8 +102,8 @@ export async function startDynamoLocal(opts: DynamoLocalOptions): Promise<Runnin
   const env = { ...process.env, JDK_JAVA_OPTIONS: '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss1m' };
   const usePdeathsig = existsSync('/usr/bin/setpriv');
   const child: ChildProcess = usePdeathsig
-    ? spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', 'java', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn('java', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', 'java', ...args], { env, cwd: opts.scratchDir, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('java', args, { env, cwd: opts.scratchDir, stdio: ['ignore', 'pipe', 'pipe'] });
   let exited = false;
   child.once('exit', () => { exited = true; });
   const forward = (chunk: Buffer): void => {

@@ -36,7 +36,9 @@ export function localEnv(s3Endpoint: string, dynamodbEndpoint: string): Record<s
 
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const [dynamoResult, s3Result] = await Promise.allSettled([
-    startDynamoLocal({ port: opts.dynamodbPort, dataDir: opts.inMemory ? null : path.join(opts.dataDir, 'dynamodb'), log: opts.log }),
+    startDynamoLocal({
+      port: opts.dynamodbPort, dataDir: opts.inMemory ? null : path.join(opts.dataDir, 'dynamodb'), scratchDir: path.join(opts.dataDir, 'jvm-tmp'), log: opts.log,
+    }),
     startS3Server({ port: opts.s3Port, dataDir: path.join(opts.dataDir, 's3'), buckets: [opts.bucket] }),
   ]);
   if (dynamoResult.status === 'rejected' || s3Result.status === 'rejected') {

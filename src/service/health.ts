@@ -5,6 +5,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { ItemStore } from '../stores/dynamodb.ts';
+import type { ObjectStore } from '../stores/s3.ts';
 import type { SyncMetrics } from './metrics.ts';
 
 export interface HealthCheck {
@@ -16,6 +18,30 @@ export interface HealthReport {
   ok: boolean;
   checks: Record<string, HealthCheck>;
   stats?: Record<string, unknown>;
+}
+
+/**
+ * A check that both stores answer: a HEAD of an object and a GetItem of an item that need not
+ * exist (a miss is an answer). The result is kept `cacheMs`, so a scraper polling /healthz
+ * often does not turn into a stream of AWS requests.
+ */
+export function storeProbe(stores: { objects: Pick<ObjectStore, 'head'>; items: Pick<ItemStore, 'get'> }, opts: { cacheMs?: number; now?: () => number } = {}): () => Promise<HealthCheck> {
+  const cacheMs = opts.cacheMs ?? 5000;
+  const now = opts.now ?? Date.now;
+  let last: { at: number; check: HealthCheck } | undefined;
+  return async () => {
+    const at = now();
+    if (last && at - last.at < cacheMs) return last.check;
+    let check: HealthCheck;
+    try {
+      await Promise.all([stores.objects.head('animals/.health-probe'), stores.items.get({ partition_key: 'ANIMAL#.health', sort_key: 'IMG#probe' })]);
+      check = { ok: true };
+    } catch (err) {
+      check = { ok: false, detail: `store unreachable: ${errorMessage(err)}` };
+    }
+    last = { at, check };
+    return check;
+  };
 }
 
 export interface HealthServerOptions {

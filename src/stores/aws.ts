@@ -1,5 +1,6 @@
 // Builds the SDK clients from the config: bounded timeouts on every request, endpoints and
-// credentials from the SDK's own conventions (AWS_ENDPOINT_URL_*, AWS_REGION, AWS_PROFILE).
+// credentials from the SDK's own conventions (AWS_ENDPOINT_URL_*, AWS_PROFILE); the region as
+// src/config.ts resolved it.
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -8,16 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Config } from '../config.ts';
 
-export type AwsSettings = Pick<Config, 'requestTimeoutMs' | 'connectTimeoutMs' | 'maxAttempts' | 'forcePathStyle' | 'requestChecksumCalculation' | 'concurrency'>;
-
-function usesCustomEndpoint(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL_DYNAMODB);
-}
-
-/** A custom endpoint (local stack, S3-compatible server) needs no real region. */
-function region(env: NodeJS.ProcessEnv): string | undefined {
-  return env.AWS_REGION || env.AWS_DEFAULT_REGION || (usesCustomEndpoint(env) ? 'us-east-1' : undefined);
-}
+export type AwsSettings = Pick<Config, 'requestTimeoutMs' | 'connectTimeoutMs' | 'maxAttempts' | 'forcePathStyle' | 'requestChecksumCalculation' | 'concurrency' | 'region'>;
 
 export function requestHandler(s: AwsSettings): NodeHttpHandler {
   const maxSockets = Math.max(50, s.concurrency * 4);
@@ -31,9 +23,9 @@ export function requestHandler(s: AwsSettings): NodeHttpHandler {
   });
 }
 
-export function makeS3Client(s: AwsSettings, env: NodeJS.ProcessEnv = process.env): S3Client {
+export function makeS3Client(s: AwsSettings): S3Client {
   return new S3Client({
-    region: region(env),
+    region: s.region,
     forcePathStyle: s.forcePathStyle,
     requestChecksumCalculation: s.requestChecksumCalculation,
     responseChecksumValidation: s.requestChecksumCalculation,
@@ -42,8 +34,8 @@ export function makeS3Client(s: AwsSettings, env: NodeJS.ProcessEnv = process.en
   });
 }
 
-export function makeDynamoClient(s: AwsSettings, env: NodeJS.ProcessEnv = process.env): DynamoDBClient {
-  return new DynamoDBClient({ region: region(env), maxAttempts: s.maxAttempts, requestHandler: requestHandler(s) });
+export function makeDynamoClient(s: AwsSettings): DynamoDBClient {
+  return new DynamoDBClient({ region: s.region, maxAttempts: s.maxAttempts, requestHandler: requestHandler(s) });
 }
 
 export function makeDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {

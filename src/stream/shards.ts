@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Logger } from '../log.ts';
 import { NotFoundError, UsageError } from '../errors.ts';
-import type { IteratorStart } from './checkpoints.ts';
+import type { IteratorStart } from './positions.ts';
 import { compareSequenceNumbers, sequenceNumberOf } from './event.ts';
 
 export interface ShardInfo {

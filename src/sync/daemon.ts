@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import { errorMessage } from '../errors.ts';
 import { hasMarker } from '../inbox.ts';
 import type { Logger } from '../log.ts';
+import { storeProbe, type HealthCheck } from '../service/health.ts';
 import type { Stores } from '../context.ts';
 import { SyncIndex, META_LAST_RECONCILE } from './index-db.ts';
 import { acquireStateLock, type StateLock } from './lock.ts';
@@ -49,12 +50,13 @@ export class SyncDaemon {
   private fullPassRunning = false;
   private stopping = false;
   private passes = 0;
-  private storeProbe: { at: number; ok: boolean; detail?: string } | undefined;
+  private readonly probeStores: () => Promise<HealthCheck>;
 
   private constructor(opts: DaemonOptions, lock: StateLock, index: SyncIndex) {
     this.opts = opts;
     this.lock = lock;
     this.index = index;
+    this.probeStores = storeProbe(opts.stores);
     this.reconciler = new Reconciler({ config: opts.config, index, objects: opts.stores.objects, items: opts.stores.items, log: opts.log, hooks: opts.hooks });
   }
 
@@ -210,26 +212,13 @@ export class SyncDaemon {
     return this.track(this.fullPass());
   }
 
-  private async probeStores(): Promise<{ ok: boolean; detail?: string }> {
-    const now = Date.now();
-    if (this.storeProbe && now - this.storeProbe.at < 5000) return this.storeProbe;
-    const { objects, items } = this.opts.stores;
-    try {
-      await Promise.all([objects.head('animals/.health-probe'), items.get({ partition_key: 'ANIMAL#.health', sort_key: 'IMG#probe' })]);
-      this.storeProbe = { at: now, ok: true };
-    } catch (err) {
-      this.storeProbe = { at: now, ok: false, detail: `store unreachable: ${errorMessage(err)}` };
-    }
-    return this.storeProbe;
-  }
-
   async health(): Promise<DaemonHealth> {
     const marker = await hasMarker(this.opts.config.inbox);
     const stores = await this.probeStores();
     const checks: DaemonHealth['checks'] = {
       marker: marker ? { ok: true } : { ok: false, detail: `inbox marker missing in ${this.opts.config.inbox} (inbox unmounted?)` },
       watcher: this.watcherState,
-      stores: stores.ok ? { ok: true } : { ok: false, detail: stores.detail },
+      stores,
     };
     return {
       ok: Object.values(checks).every((c) => c.ok),

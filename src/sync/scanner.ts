@@ -118,15 +118,11 @@ export interface ScanResult {
   skipped: Skipped[];
 }
 
-async function readDirSafe(dir: string): Promise<Dirent[]> {
-  return readdir(dir, { withFileTypes: true });
-}
-
 /** Lists every candidate under the inbox. Throws if the inbox itself cannot be read. */
 export async function scanInbox(inbox: string): Promise<ScanResult> {
   const files: LocalFile[] = [];
   const skipped: Skipped[] = [];
-  for (const top of await readDirSafe(inbox)) {
+  for (const top of await readdir(inbox, { withFileTypes: true })) {
     if (top.name === MARKER_NAME) continue;
     if (!top.isDirectory()) {
       skipped.push({ path: top.name, reason: top.isFile() ? 'file directly in the inbox (put it in an <animal>/ folder)' : kindOf(top) });
@@ -139,7 +135,7 @@ export async function scanInbox(inbox: string): Promise<ScanResult> {
     }
     let entries: Dirent[];
     try {
-      entries = await readDirSafe(path.join(inbox, top.name));
+      entries = await readdir(path.join(inbox, top.name), { withFileTypes: true });
     } catch (err) {
       skipped.push({ path: top.name + '/', reason: `cannot read the folder (${(err as NodeJS.ErrnoException).code})` });
       continue;

@@ -96,7 +96,7 @@ describe('kill -9 during a burst', () => {
     const seed = Number(process.env.FAULT_SEED ?? 20260601);
     const rand = seededRandom(seed);
     const s = await setupFaultSync(stack, { partSizeMib: '5', concurrency: '4', retryBaseMs: '200', requestTimeoutMs: '10000' });
-    const lambda = await startLambdaLog(stack, s);
+    const lambda = await startLambdaLog(s);
     const proxies: Record<'s3' | 'dynamodb', FaultProxy> = {
       s3: await startFaultProxy(stack.s3Endpoint),
       dynamodb: await startFaultProxy(stack.dynamodbEndpoint),

@@ -80,7 +80,7 @@ describe('state dir on a file system that fills up', () => {
     mkdirSync(stateDir);
     // No periodic scan during the test: recovery must come from the daemon's own retries.
     const s = await setupFaultSync(stack, { stateDir, scanIntervalSec: '600', retryBaseMs: '200' });
-    const lambda = await startLambdaLog(stack, s);
+    const lambda = await startLambdaLog(s);
     const d = s.daemon();
     const filler = path.join(mount.dir, 'filler');
     try {

@@ -57,7 +57,7 @@ describe('DynamoDB faults', () => {
   for (const itemWrites of ['batch', 'transact'] as const) {
     it(`${itemWrites === 'batch' ? 'BatchWriteItem (AWS)' : 'TransactWriteItems (DynamoDB Local)'} for new items: throttling, 500s, resets, lost responses, a hang${itemWrites === 'batch' ? ', a partial batch' : ', a cancelled transaction'}, also on changes and deletes: converges`, async (t) => {
       const s = await setupFaultSync(stack, { requestTimeoutMs: String(REQUEST_TIMEOUT_MS), maxAttempts: '3', retryBaseMs: '200', concurrency: '4', itemWrites });
-      const lambda = await startLambdaLog(stack, s);
+      const lambda = await startLambdaLog(s);
       const proxy: FaultProxy = await startFaultProxy(stack.dynamodbEndpoint);
       try {
         for (let i = 0; i < 4; i++) s.put(`fox/old-${i}.png`);
@@ -117,7 +117,7 @@ describe('DynamoDB faults', () => {
 
   /** A changed file whose conditional PutItem is applied but whose response is lost. */
   async function modifyWithLostResponse(s: SyncSetup, t: { diagnostic(m: string): void }): Promise<void> {
-    const lambda = await startLambdaLog(stack, s);
+    const lambda = await startLambdaLog(s);
     const proxy = await startFaultProxy(stack.dynamodbEndpoint);
     try {
       s.put('dog/rex.png');

@@ -156,7 +156,7 @@ describe('hostile names and files', () => {
     t.diagnostic(`${inputs.length} inputs: ${inputs.filter((i) => i.expect === 'accept').length} to accept, ${inputs.filter((i) => i.expect !== 'accept').length} to skip`);
     assert.ok(inputs.length >= 200, `${inputs.length} inputs`);
     for (const a of ANIMALS) mkdirSync(s.file(a), { recursive: true });
-    const lambda = await startLambdaLog(stack, s);
+    const lambda = await startLambdaLog(s);
     const asRoot = process.getuid?.() === 0;
     const d: Daemon = asRoot ? daemonWithoutDacOverride(s) : s.daemon();
     try {

@@ -21,7 +21,7 @@ describe('S3 faults', () => {
     const s = await setupFaultSync(stack, {
       partSizeMib: '5', requestTimeoutMs: String(REQUEST_TIMEOUT_MS), maxAttempts: '3', retryBaseMs: '200', concurrency: '4',
     });
-    const lambda = await startLambdaLog(stack, s);
+    const lambda = await startLambdaLog(s);
     const proxy: FaultProxy = await startFaultProxy(stack.s3Endpoint);
     try {
       // Two files that will be deleted through the faults.
@@ -82,7 +82,7 @@ describe('S3 faults', () => {
   // full scan (10 minutes later by default).
   it('a second failed pass does not cancel the retry of the first one', async () => {
     const s = await setupFaultSync(stack, { retryBaseMs: '2000', maxAttempts: '1', scanIntervalSec: '600' });
-    const lambda = await startLambdaLog(stack, s);
+    const lambda = await startLambdaLog(s);
     const proxy = await startFaultProxy(stack.s3Endpoint);
     let failing = true;
     // Not a transient error: no retry inside the pass, straight to the daemon's retry timer.
@@ -110,7 +110,7 @@ describe('S3 faults', () => {
   // uploads were retried: the held-back deletes waited for the next full scan (10 minutes).
   it('deletes held back by a failed upload are made once the upload goes through', async () => {
     const s = await setupFaultSync(stack, { retryBaseMs: '500', maxAttempts: '1', scanIntervalSec: '600' });
-    const lambda = await startLambdaLog(stack, s);
+    const lambda = await startLambdaLog(s);
     const proxy = await startFaultProxy(stack.s3Endpoint);
     try {
       s.put('dog/keep.png');

@@ -40,7 +40,7 @@ interface Scenario {
 
 async function sigtermDuringUploads(stack: TestStack, sc: Scenario, t: { diagnostic(m: string): void }): Promise<void> {
   const s = await setupFaultSync(stack, { graceMs: String(sc.graceMs), partSizeMib: '5', concurrency: '4', retryBaseMs: '200', requestTimeoutMs: '10000' });
-  const lambda = await startLambdaLog(stack, s);
+  const lambda = await startLambdaLog(s);
   const s3 = await startFaultProxy(stack.s3Endpoint);
   const dynamodb = await startFaultProxy(stack.dynamodbEndpoint);
   const slow: Decide = (r) => (r.op === 'PutObject' || r.op === 'UploadPart' ? { kind: 'forward', delayMs: sc.s3DelayMs } : { kind: 'forward' });

@@ -25,7 +25,7 @@ describe('a store that is down at start-up', () => {
       const s = await setupFaultSync(stack, {
         retryBaseMs: '250', maxAttempts: '2', connectTimeoutMs: '1000', requestTimeoutMs: '3000', healthAddress: `127.0.0.1:${healthPort}`,
       });
-      const lambda = await startLambdaLog(stack, s);
+      const lambda = await startLambdaLog(s);
       const proxy = await startFaultProxy(store === 's3' ? stack.s3Endpoint : stack.dynamodbEndpoint);
       await proxy.down();
       const base = `http://127.0.0.1:${healthPort}`;

@@ -43,7 +43,7 @@ describe('watcher blind spot (inotify queue overflow)', () => {
       return;
     }
     const s = await setupFaultSync(stack, { scanIntervalSec: String(SCAN_INTERVAL_SEC), concurrency: '8' });
-    const lambda = await startLambdaLog(stack, s);
+    const lambda = await startLambdaLog(s);
     // The folder exists and is watched before the flood: a new folder is read whole by the
     // watcher when it appears, which would hide the blind spot.
     s.put('bird/first.png');

@@ -62,11 +62,11 @@ const quiet = createLogger({ level: 'silent' });
  * stream straight from DynamoDB Local (never through a fault proxy) and invoking lambda/'s
  * handler, which appends one JSON line per INSERT/MODIFY/REMOVE to `file`.
  */
-export async function startLambdaLog(stack: TestStack, s: SyncSetup): Promise<LambdaLog> {
+export async function startLambdaLog(s: SyncSetup): Promise<LambdaLog> {
   const dir = tempDir('animal-sync-lambda-');
   const file = path.join(dir, 'lambda.log');
   const runner: StreamRunner = await startStreamRunner({
-    aws: s.config, env: { ...process.env, ...stack.env }, table: s.config.table, stateDir: dir, logFile: file, echo: null, log: quiet,
+    aws: s.config, table: s.config.table, stateDir: dir, logFile: file, echo: null, log: quiet,
     batchWindowMs: 50, pollIntervalMs: 50, shardDiscoveryIntervalMs: 1000, retryDelayMs: 50,
   });
   const lines = (): LambdaLine[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LambdaLine) : []);
@@ -118,7 +118,7 @@ export interface ConvergedReport {
 }
 
 /**
- * DESIGN.md invariant 3 after faults, the one assertion every fault scenario ends with:
+ * Invariant 3 (docs/architecture.md) after faults, the one assertion every fault scenario ends with:
  * - assertConverged: local files == this host's items == objects, byte for byte by sha256;
  *   no orphan object, no item without its object, no duplicate item per source_path;
  * - the Lambda log has exactly one INSERT line for every item (by image_id), and no image

@@ -1,13 +1,24 @@
-// The real local stack for a test file: s3rver + DynamoDB Local on free ports, started once
-// in `before` and stopped in `after`. Each test gets its own bucket/table names.
+// The real local stack for tests: s3rver + DynamoDB Local on free ports. Under `npm test` it
+// is started once for the whole run by tests/helpers/global-setup.ts and shared by every
+// file; a file run on its own starts its own. Each test file gets its own bucket, and each
+// config() its own table and state folder.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { resolveConfig, type Config, type ConfigValues } from '../../src/config.ts';
 import { makeStores, type Stores } from '../../src/context.ts';
-import { startLocalStack, type LocalStack } from '../../src/local/stack.ts';
+import { localEnv, startLocalStack, type LocalStack } from '../../src/local/stack.ts';
+import { tempDir } from './temp.ts';
+
+export { removeOnExit, tempDir } from './temp.ts';
+
+/** Set by the global setup: the endpoints of the run's shared stack (JSON). */
+export const SHARED_STACK_VAR = 'TEST_SHARED_LOCAL_STACK';
+
+export interface SharedStackInfo {
+  s3Endpoint: string;
+  dynamodbEndpoint: string;
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -20,13 +31,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export function tempDir(prefix = 'animal-sync-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
-}
-
 export interface TestStack extends LocalStack {
-  dataDir: string;
-  /** A bucket that s3rver created at start (s3rver refuses most bucket-level calls from the current SDK). */
+  /** A bucket of this file's own (s3rver refuses most bucket-level calls from the current SDK). */
   bucket: string;
   /** Env for child processes: the stack's endpoints and credentials on top of process.env. */
   childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv;
@@ -36,34 +42,50 @@ export interface TestStack extends LocalStack {
   stores(config: Config): Promise<Stores>;
 }
 
+/** The run's shared stack, or a stack of this process's own; stop() stops only what is its own. */
+async function localStack(bucket: string): Promise<LocalStack> {
+  const shared = process.env[SHARED_STACK_VAR];
+  if (shared) {
+    const info = JSON.parse(shared) as SharedStackInfo;
+    return { ...info, env: localEnv(info.s3Endpoint, info.dynamodbEndpoint), stop: async () => undefined };
+  }
+  return startLocalStack({ dataDir: tempDir('animal-sync-stack-'), s3Port: await freePort(), dynamodbPort: await freePort(), bucket, inMemory: true });
+}
+
 export async function startTestStack(): Promise<TestStack> {
-  const dataDir = tempDir('animal-sync-stack-');
   const bucket = 'test-' + randomBytes(4).toString('hex');
-  const stack = await startLocalStack({ dataDir, s3Port: await freePort(), dynamodbPort: await freePort(), bucket, inMemory: true });
+  const stack = await localStack(bucket);
   Object.assign(process.env, stack.env);
   const opened: Stores[] = [];
+  const config = (overrides: Partial<Record<keyof ConfigValues, unknown>> = {}): Config => {
+    const state = tempDir('animal-sync-state-');
+    return resolveConfig({
+      flags: {
+        bucket,
+        table: 'T' + randomBytes(4).toString('hex'),
+        stateDir: state,
+        inbox: path.join(state, 'inbox'),
+        hostId: 'test-host',
+        requestTimeoutMs: '10000',
+        ...overrides,
+      },
+      env: { ...stack.env },
+    });
+  };
+  const s = makeStores(config());
+  try {
+    // A shared stack knows nothing of this file's bucket (a stack of its own has it already).
+    await s.objects.ensureBucket();
+  } finally {
+    s.close();
+  }
   return {
     ...stack,
-    dataDir,
     bucket,
     childEnv: (extra = {}) => ({ ...process.env, ...stack.env, ANIMAL_SYNC_LOG_FORMAT: 'json', ...extra }),
-    config(overrides = {}) {
-      const state = tempDir('animal-sync-state-');
-      return resolveConfig({
-        flags: {
-          bucket,
-          table: 'T' + randomBytes(4).toString('hex'),
-          stateDir: state,
-          inbox: path.join(state, 'inbox'),
-          hostId: 'test-host',
-          requestTimeoutMs: '10000',
-          ...overrides,
-        },
-        env: { ...stack.env },
-      });
-    },
-    async stores(config) {
-      const s = makeStores(config, { ...process.env, ...stack.env });
+    config,
+    async stores(c) {
+      const s = makeStores(c);
       opened.push(s);
       await s.items.ensureTable();
       return s;
@@ -71,7 +93,6 @@ export async function startTestStack(): Promise<TestStack> {
     async stop() {
       for (const s of opened) s.close();
       await stack.stop();
-      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,5 +1,5 @@
 // Helpers for sync tests: an isolated bucket/table/inbox/state per test, the real CLI as a
-// one-off or as a daemon, and the convergence assertion of DESIGN.md invariant 3.
+// one-off or as a daemon, and the convergence assertion of invariant 3 in docs/architecture.md.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,6 +14,7 @@ import { scanInbox } from '../../src/sync/scanner.ts';
 import { BIN, runCli, waitFor, type CliResult } from './cli.ts';
 import { makePng } from './png.ts';
 import type { TestStack } from './stack.ts';
+import { removeOnExit } from './temp.ts';
 
 export interface SyncSetup {
   config: Config;
@@ -53,7 +54,7 @@ export async function setupSync(stack: TestStack, overrides: Record<string, unkn
     concurrency: config.concurrency, partSizeMib: config.partSizeMib, graceMs: config.graceMs, scanIntervalSec: config.scanIntervalSec,
     maxDelete: config.maxDelete, maxDeleteRatio: config.maxDeleteRatio,
   };
-  writeFileSync(configFile, JSON.stringify(fileValues));
+  writeFileSync(removeOnExit(configFile), JSON.stringify(fileValues));
   const env = stack.childEnv({ ANIMAL_SYNC_CONFIG: configFile });
   const s3 = new S3Client({ region: 'us-east-1', forcePathStyle: true, endpoint: stack.s3Endpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
 
@@ -101,7 +102,7 @@ export const knownAnimals = ['dog', 'cat', 'bird', 'fox', 'owl', 'mass', 'burst'
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /**
- * DESIGN.md invariant 3: local files == this host's items == objects, byte for byte; no
+ * Invariant 3 (docs/architecture.md): local files == this host's items == objects, byte for byte; no
  * orphan object, no item without its object, no duplicate item per source_path.
  */
 export async function assertConverged(s: SyncSetup, opts: { animals?: string[]; skipped?: ReadonlySet<string> } = {}): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
-import { parseListenAddress, startHealthServer, type HealthReport, type HealthServer } from '../../src/service/health.ts';
+import { parseListenAddress, startHealthServer, storeProbe, type HealthReport, type HealthServer } from '../../src/service/health.ts';
 import { createMetrics, type SyncMetrics } from '../../src/service/metrics.ts';
 import { sample } from './prom-text.ts';
 
@@ -118,5 +118,26 @@ describe('listen address', () => {
     } finally {
       await first.stop();
     }
+  });
+});
+
+describe('storeProbe', () => {
+  test('asks both stores, reports the failure with its reason, and keeps a result for cacheMs', async () => {
+    let clock = 0;
+    let s3Down = false;
+    const asked: string[] = [];
+    const probe = storeProbe({
+      objects: { head: async (key) => { asked.push(`head ${key}`); if (s3Down) throw new Error('connect ECONNREFUSED 127.0.0.1:9'); return null; } },
+      items: { get: async (key) => { asked.push(`get ${key.partition_key}`); return null; } },
+    }, { cacheMs: 5000, now: () => clock });
+    assert.deepEqual(await probe(), { ok: true });
+    assert.deepEqual(asked, ['head animals/.health-probe', 'get ANIMAL#.health']);
+    s3Down = true;
+    clock = 4999;
+    assert.deepEqual(await probe(), { ok: true }, 'still the cached answer');
+    assert.equal(asked.length, 2);
+    clock = 5000;
+    assert.deepEqual(await probe(), { ok: false, detail: 'store unreachable: connect ECONNREFUSED 127.0.0.1:9' });
+    assert.equal(asked.length, 4);
   });
 });

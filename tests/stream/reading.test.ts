@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { _Record as SdkRecord } from '@aws-sdk/client-dynamodb-streams';
 import { batchIsDue, pollDelayMs } from '../../src/stream/batching.ts';
-import { initialCheckpoints, iteratorStartFor } from '../../src/stream/checkpoints.ts';
+import { initialCheckpoints } from '../../src/stream/checkpoints.ts';
+import { iteratorStartFor } from '../../src/stream/positions.ts';
 import { compareSequenceNumbers, toLambdaRecord } from '../../src/stream/event.ts';
 import { shardsReadyToRead, type ShardInfo } from '../../src/stream/shards.ts';
 

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DynamoDBRecord } from 'aws-lambda';
@@ -59,6 +60,23 @@ function runnerFor(config: Config, extra: Partial<StreamRunnerOptions> = {}): Pr
     aws: config, table: config.table, stateDir: config.stateDir, echo: null, log: quiet,
     batchWindowMs: 50, pollIntervalMs: 25, retryDelayMs: 5, shardDiscoveryIntervalMs: 1000, ...extra,
   });
+}
+
+/** The keys of a JSON object's top level, in order and with repeats (JSON.parse keeps only the last). */
+function topLevelKeys(json: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const ch = json[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      if (depth === 1 && json[j + 1] === ':') keys.push(JSON.parse(json.slice(i, j + 1)) as string);
+      i = j;
+    } else if (ch === '{' || ch === '[') depth++;
+    else if (ch === '}' || ch === ']') depth--;
+  }
+  return keys;
 }
 
 const logFileOf = (config: Config): string => path.join(config.stateDir, 'lambda.log');
@@ -221,6 +239,34 @@ describe('startStreamRunner', () => {
     );
     assert.match(String(failures[0]?.shardId), /^shardId-/);
     assert.equal(failures[0]?.streamArn, runner.streamArn);
+  });
+
+  // Regression: the runner bound table and shardId to its child loggers, and deliverBatch and
+  // the shard reader put them into their lines again: each key appeared twice.
+  it('its own log lines name table and shardId once each', async () => {
+    const config = stack.config();
+    const { items } = await stack.stores(config);
+    const [a, p] = [newItem('elk'), newItem('elk')] as [ImageItem, ImageItem];
+    for (const item of [a, p]) await items.putNew(item);
+    let out = '';
+    const log = createLogger({ level: 'info', destination: new Writable({ write(chunk: Buffer, _e, cb) { out += chunk.toString(); cb(); } }) });
+    const calls: DynamoDBRecord[][] = [];
+    const runner = await runnerFor(config, { log, maxRetries: 1, handlerFactory: scriptedHandler(p.image_id, (call) => (call === 1 ? 'fail-poison' : 'ok'), calls) });
+    try {
+      await waitFor('the retried record logged', () => readLines(logFileOf(config)).some((l) => l.image_id === p.image_id));
+    } finally {
+      await runner.stop();
+    }
+    const lines = out.split('\n').filter(Boolean);
+    const retry = lines.find((l) => l.includes('batch failed; retrying'));
+    assert.ok(retry, out);
+    assert.ok(lines.some((l) => l.includes('reading shard')), out);
+    for (const line of lines) {
+      const keys = topLevelKeys(line);
+      assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), [], `a key repeated in ${line}`);
+    }
+    assert.equal((JSON.parse(retry) as { table?: string }).table, config.table);
+    assert.match(String((JSON.parse(retry) as { shardId?: string }).shardId), /^shardId-/);
   });
 
   it('re-acquires an expired iterator and survives a trimmed position without losing or repeating records', async () => {

@@ -80,4 +80,20 @@ describe('config', () => {
     assert.equal(resolveConfig({ env: {} }).itemWriteMode, 'batch');
     assert.equal(resolveConfig({ env: { AWS_ENDPOINT_URL_DYNAMODB: 'http://x', ANIMAL_SYNC_ITEM_WRITES: 'batch' } }).itemWriteMode, 'batch');
   });
+
+  it('derives the region once: the SDK chain for AWS, us-east-1 for any custom endpoint, AWS_REGION first', () => {
+    assert.equal(resolveConfig({ env: {} }).region, undefined);
+    for (const name of ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_DYNAMODB_STREAMS']) {
+      assert.equal(resolveConfig({ env: { [name]: 'http://127.0.0.1:1' } }).region, 'us-east-1', name);
+    }
+    assert.equal(resolveConfig({ env: { AWS_ENDPOINT_URL_S3: 'http://x', AWS_REGION: 'eu-west-1' } }).region, 'eu-west-1');
+    assert.equal(resolveConfig({ env: { AWS_DEFAULT_REGION: 'eu-north-1' } }).region, 'eu-north-1');
+  });
+
+  it('logFormat has all three spellings and refuses other values', () => {
+    assert.equal(resolveConfig({ env: {} }).logFormat, 'auto');
+    assert.equal(resolveConfig({ env: { ANIMAL_SYNC_LOG_FORMAT: 'json' } }).logFormat, 'json');
+    assert.equal(resolveConfig({ env: { ANIMAL_SYNC_LOG_FORMAT: 'json' }, flags: { logFormat: 'pretty' } }).logFormat, 'pretty');
+    assert.throws(() => resolveConfig({ env: { ANIMAL_SYNC_LOG_FORMAT: 'xml' } }), /logFormat: expected one of auto, json, pretty, got "xml" \(from environment ANIMAL_SYNC_LOG_FORMAT\)/);
+  });
 });

@@ -5,9 +5,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { BIN, runCli, waitFor } from './helpers/cli.ts';
-import { makePng } from './helpers/png.ts';
-import { freePort, tempDir } from './helpers/stack.ts';
+import { BIN, runCli, waitFor } from '../helpers/cli.ts';
+import { makePng } from '../helpers/png.ts';
+import { freePort, tempDir } from '../helpers/stack.ts';
 
 function dynamoJvms(port: number): number[] {
   try {
@@ -17,12 +17,12 @@ function dynamoJvms(port: number): number[] {
   }
 }
 
-async function startLocal(cwd: string) {
+async function startLocal(cwd: string, extraArgs: string[] = []) {
   const s3Port = await freePort();
   const dynamodbPort = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, ANIMAL_SYNC_LOG_FORMAT: 'json', ANIMAL_SYNC_STABILITY_MS: '100' };
   for (const k of ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_DYNAMODB_STREAMS']) delete env[k];
-  const child = spawn(BIN, ['local', '--s3-port', String(s3Port), '--dynamodb-port', String(dynamodbPort)], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(BIN, ['local', '--s3-port', String(s3Port), '--dynamodb-port', String(dynamodbPort), ...extraArgs], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d));
   child.stderr.on('data', (d: Buffer) => (out += d));
@@ -67,6 +67,17 @@ describe('animal-sync local', () => {
     }
     assert.equal(await local.exited, 0);
     assert.deepEqual(dynamoJvms(local.dynamodbPort), [], 'no DynamoDB Local JVM after SIGTERM');
+  });
+
+  // Regression: local built its logger with level info whatever --log-level said.
+  it('honours --log-level: at debug it shows DynamoDB Local\'s own lines', async () => {
+    const local = await startLocal(tempDir('animal-sync-local-'), ['--no-sync', '--log-level', 'debug']);
+    try {
+      await waitFor('a DynamoDB Local line at debug', () => local.output().split('\n').some((l) => l.includes('"component":"dynamodb-local"') && l.includes('"level":20')), 10000);
+    } finally {
+      local.child.kill('SIGTERM');
+    }
+    assert.equal(await local.exited, 0);
   });
 
   it('no DynamoDB Local JVM outlives a local that is killed with SIGKILL', async () => {

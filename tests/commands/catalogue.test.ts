@@ -5,12 +5,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeS3Client } from '../src/stores/aws.ts';
+import { makeS3Client } from '../../src/stores/aws.ts';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { ImageItem } from '../src/model.ts';
-import { runCli } from './helpers/cli.ts';
-import { makePng } from './helpers/png.ts';
-import { startTestStack, tempDir, type TestStack } from './helpers/stack.ts';
+import type { ImageItem } from '../../src/model.ts';
+import { runCli } from '../helpers/cli.ts';
+import { makePng } from '../helpers/png.ts';
+import { startTestStack, tempDir, type TestStack } from '../helpers/stack.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -28,7 +28,7 @@ describe('catalogue commands', () => {
 
   const cli = (...args: string[]) => runCli(args, { env, cwd: work });
   const objectKeys = async (): Promise<string[]> => {
-    const s3 = makeS3Client({ requestTimeoutMs: 5000, connectTimeoutMs: 2000, maxAttempts: 1, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', concurrency: 1 }, env);
+    const s3 = makeS3Client({ requestTimeoutMs: 5000, connectTimeoutMs: 2000, maxAttempts: 1, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', concurrency: 1, region: 'us-east-1' });
     const res = await s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: 'animals/' }));
     s3.destroy();
     return (res.Contents ?? []).map((o) => o.Key!);

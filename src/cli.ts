@@ -4,6 +4,8 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { flagName, SETTINGS } from './config.ts';
+import { explainAwsError } from './aws-errors.ts';
+import { checkArguments } from './cli-checks.ts';
 import { errorMessage, exitCodeFor, UsageError } from './errors.ts';
 import type { CommandModule } from './commands/types.ts';
 import { initCommand } from './commands/init.ts';
@@ -20,13 +22,15 @@ import { streamCommand } from './commands/stream.ts';
 export const COMMANDS: CommandModule[] = [localCommand, syncCommand, statusCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand, streamCommand];
 
 export async function main(args: string[]): Promise<number> {
-  let parser = yargs(args)
+  const root = yargs(args);
+  let parser = root
     .scriptName('animal-sync')
     .usage('$0 <command> [options]\n\nKeeps inbox/<animal>/<name>.png in step with an S3 bucket and a DynamoDB table.')
     .option('config', { type: 'string', describe: 'JSON settings file (env ANIMAL_SYNC_CONFIG)', global: true })
     .option('json', { type: 'boolean', describe: 'machine-readable output', global: true })
     .group(['config', 'json', 'help', 'version'], 'Global options:')
     .strict()
+    .middleware(checkArguments(args, () => root), true)
     .demandCommand(1, 'name a command; see --help')
     .recommendCommands()
     .help()
@@ -52,7 +56,7 @@ export async function main(args: string[]): Promise<number> {
     await parser.parseAsync();
     return 0;
   } catch (err) {
-    process.stderr.write(`animal-sync: ${errorMessage(err)}\n`);
+    process.stderr.write(`animal-sync: ${explainAwsError(err) ?? errorMessage(err)}\n`);
     if (process.env.ANIMAL_SYNC_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return exitCodeFor(err);
   }

@@ -3,7 +3,7 @@
 // errors become exit codes (0 ok, 1 failed or not found, 2 bad usage or input, 3 locked).
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { flagName, SETTINGS } from './config.ts';
+import { withSettings } from './command-settings.ts';
 import { explainAwsError } from './aws-errors.ts';
 import { checkArguments } from './cli-checks.ts';
 import { errorMessage, exitCodeFor, UsageError } from './errors.ts';
@@ -33,6 +33,7 @@ export async function main(args: string[]): Promise<number> {
     .middleware(checkArguments(args, () => root), true)
     .demandCommand(1, 'name a command; see --help')
     .recommendCommands()
+    .completion('completion', 'print a shell completion script (zsh when $SHELL is zsh, else bash); e.g. animal-sync completion >> ~/.bashrc')
     .help()
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns || 100))
@@ -41,16 +42,9 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError(msg ?? 'invalid arguments');
     })
     .epilog('Every setting can also be given as ANIMAL_SYNC_<NAME> in the environment or in a --config file; see the README.');
-  for (const s of SETTINGS) {
-    parser = parser.option(flagName(s.key), {
-      type: s.type.kind === 'bool' ? 'boolean' : 'string',
-      describe: s.description,
-      global: true,
-      group: 'Settings (flag > env > --config file > defaults):',
-    });
-  }
   for (const c of COMMANDS) {
-    parser = parser.command(c.command, c.describe, c.builder, c.handler);
+    const name = c.command.split(' ')[0]!;
+    parser = parser.command(c.command, c.describe, (y) => withSettings(c.builder(y), name), c.handler);
   }
   try {
     await parser.parseAsync();

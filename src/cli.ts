@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The command-line entry: parses arguments, runs one command, and is the only place where
 // errors become exit codes (0 ok, 1 failed or not found, 2 bad usage or input, 3 locked).
+import path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { withSettings } from './command-settings.ts';
+import { standardConfigFiles, SYSTEM_CONFIG_FILE, userConfigFile } from './config.ts';
 import { explainAwsError } from './aws-errors.ts';
 import { checkArguments } from './cli-checks.ts';
 import { errorMessage, exitCodeFor, UsageError } from './errors.ts';
@@ -20,6 +22,15 @@ import { statusCommand } from './commands/status.ts';
 import { streamCommand } from './commands/stream.ts';
 
 export const COMMANDS: CommandModule[] = [localCommand, syncCommand, statusCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand, streamCommand];
+
+/** Where settings come from, and which config files this run would read. */
+function settingsEpilog(args: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
+  const i = args.findIndex((a) => a === '--config' || a.startsWith('--config='));
+  const explicit = i < 0 ? env.ANIMAL_SYNC_CONFIG : args[i]!.includes('=') ? args[i]!.slice(9) : args[i + 1];
+  const files = [...standardConfigFiles(env), ...(explicit ? [path.resolve(explicit)] : [])];
+  return `Settings, lowest first: defaults < ${SYSTEM_CONFIG_FILE} < ${userConfigFile(env) ?? '~/.config/animal-sync/config.json'} < --config FILE ` +
+    `< ANIMAL_SYNC_<NAME> variables < flags (see the README). Config files read: ${files.length > 0 ? files.join(', ') : 'none'}.`;
+}
 
 export async function main(args: string[]): Promise<number> {
   const root = yargs(args);
@@ -41,7 +52,7 @@ export async function main(args: string[]): Promise<number> {
       if (err) throw err;
       throw new UsageError(msg ?? 'invalid arguments');
     })
-    .epilog('Every setting can also be given as ANIMAL_SYNC_<NAME> in the environment or in a --config file; see the README.');
+    .epilog(settingsEpilog(args));
   for (const c of COMMANDS) {
     const name = c.command.split(' ')[0]!;
     parser = parser.command(c.command, c.describe, (y) => withSettings(c.builder(y), name), c.handler);

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // The command-line entry: parses arguments, runs one command, and is the only place where
 // errors become exit codes (0 ok, 1 failed or not found, 2 bad usage or input, 3 locked).
+import path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { flagName, SETTINGS } from './config.ts';
+import { withSettings } from './command-settings.ts';
+import { standardConfigFiles, SYSTEM_CONFIG_FILE, userConfigFile } from './config.ts';
+import { explainAwsError } from './aws-errors.ts';
+import { checkArguments } from './cli-checks.ts';
 import { errorMessage, exitCodeFor, UsageError } from './errors.ts';
 import type { CommandModule } from './commands/types.ts';
 import { initCommand } from './commands/init.ts';
@@ -19,16 +23,28 @@ import { streamCommand } from './commands/stream.ts';
 
 export const COMMANDS: CommandModule[] = [localCommand, syncCommand, statusCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand, streamCommand];
 
+/** Where settings come from, and which config files this run would read. */
+function settingsEpilog(args: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
+  const i = args.findIndex((a) => a === '--config' || a.startsWith('--config='));
+  const explicit = i < 0 ? env.ANIMAL_SYNC_CONFIG : args[i]!.includes('=') ? args[i]!.slice(9) : args[i + 1];
+  const files = [...standardConfigFiles(env), ...(explicit ? [path.resolve(explicit)] : [])];
+  return `Settings, lowest first: defaults < ${SYSTEM_CONFIG_FILE} < ${userConfigFile(env) ?? '~/.config/animal-sync/config.json'} < --config FILE ` +
+    `< ANIMAL_SYNC_<NAME> variables < flags (see the README). Config files read: ${files.length > 0 ? files.join(', ') : 'none'}.`;
+}
+
 export async function main(args: string[]): Promise<number> {
-  let parser = yargs(args)
+  const root = yargs(args);
+  let parser = root
     .scriptName('animal-sync')
     .usage('$0 <command> [options]\n\nKeeps inbox/<animal>/<name>.png in step with an S3 bucket and a DynamoDB table.')
     .option('config', { type: 'string', describe: 'JSON settings file (env ANIMAL_SYNC_CONFIG)', global: true })
     .option('json', { type: 'boolean', describe: 'machine-readable output', global: true })
     .group(['config', 'json', 'help', 'version'], 'Global options:')
     .strict()
+    .middleware(checkArguments(args, () => root), true)
     .demandCommand(1, 'name a command; see --help')
     .recommendCommands()
+    .completion('completion', 'print a shell completion script (zsh when $SHELL is zsh, else bash); e.g. animal-sync completion >> ~/.bashrc')
     .help()
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns || 100))
@@ -36,23 +52,16 @@ export async function main(args: string[]): Promise<number> {
       if (err) throw err;
       throw new UsageError(msg ?? 'invalid arguments');
     })
-    .epilog('Every setting can also be given as ANIMAL_SYNC_<NAME> in the environment or in a --config file; see the README.');
-  for (const s of SETTINGS) {
-    parser = parser.option(flagName(s.key), {
-      type: s.type.kind === 'bool' ? 'boolean' : 'string',
-      describe: s.description,
-      global: true,
-      group: 'Settings (flag > env > --config file > defaults):',
-    });
-  }
+    .epilog(settingsEpilog(args));
   for (const c of COMMANDS) {
-    parser = parser.command(c.command, c.describe, c.builder, c.handler);
+    const name = c.command.split(' ')[0]!;
+    parser = parser.command(c.command, c.describe, (y) => withSettings(c.builder(y), name), c.handler);
   }
   try {
     await parser.parseAsync();
     return 0;
   } catch (err) {
-    process.stderr.write(`animal-sync: ${errorMessage(err)}\n`);
+    process.stderr.write(`animal-sync: ${explainAwsError(err) ?? errorMessage(err)}\n`);
     if (process.env.ANIMAL_SYNC_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return exitCodeFor(err);
   }

@@ -1,6 +1,7 @@
-// The one place where settings are resolved: defaults < --config FILE < environment < flags.
+// The one place where settings are resolved: defaults < /etc/animal-sync/config.json < the user's
+// config.json (XDG) < --config FILE < environment < flags.
 // Everything else receives the frozen, validated `Config` this module returns.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,8 +86,10 @@ export interface Config extends Readonly<Omit<ConfigValues, 'hostId'>> {
   readonly itemWriteMode: 'batch' | 'transact';
   /** Derived: the SDK region; undefined = the SDK's own chain (profile, instance metadata). */
   readonly region: string | undefined;
-  /** Where the values came from, for `--help`-style diagnostics. */
+  /** The --config / ANIMAL_SYNC_CONFIG file, if any. */
   readonly configFile: string | null;
+  /** Every config file read, in the order applied (for `status` and `--help`). */
+  readonly configFiles: readonly string[];
 }
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -149,7 +152,7 @@ function readJsonObject(file: string, what: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${what} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)}); check the path given to --config / ANIMAL_SYNC_CONFIG`);
+    throw new ConfigError(`${what} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)}); check the path and its permissions`);
   }
   let parsed: unknown;
   try {
@@ -177,6 +180,19 @@ function applyObject(target: Record<string, unknown>, obj: Record<string, unknow
   }
 }
 
+export const SYSTEM_CONFIG_FILE = '/etc/animal-sync/config.json';
+
+/** `$XDG_CONFIG_HOME/animal-sync/config.json`, else `~/.config/animal-sync/config.json`; null without either variable. */
+export function userConfigFile(env: NodeJS.ProcessEnv): string | null {
+  const base = env.XDG_CONFIG_HOME || (env.HOME ? path.join(env.HOME, '.config') : '');
+  return base ? path.join(base, 'animal-sync', 'config.json') : null;
+}
+
+/** The config files that apply before --config, in order: those that exist. */
+export function standardConfigFiles(env: NodeJS.ProcessEnv, systemFile = SYSTEM_CONFIG_FILE): string[] {
+  return [systemFile, userConfigFile(env)].filter((f): f is string => f !== null && existsSync(f));
+}
+
 export interface ResolveInput {
   /** Flag values already parsed by yargs, keyed by camelCase setting name; undefined = not given. */
   flags?: Partial<Record<keyof ConfigValues, unknown>>;
@@ -185,6 +201,8 @@ export interface ResolveInput {
   env?: NodeJS.ProcessEnv;
   /** Where relative paths are resolved from. */
   cwd?: string;
+  /** The system-wide file (tests point it elsewhere). */
+  systemConfigFile?: string;
   hostname?: string;
 }
 
@@ -204,10 +222,9 @@ export function resolveConfig(input: ResolveInput = {}): Config {
   const values: Record<string, unknown> = { ...loadDefaults() };
 
   const configFile = input.configFile ?? (env.ANIMAL_SYNC_CONFIG || undefined);
-  if (configFile) {
-    const file = path.resolve(cwd, configFile);
-    applyObject(values, readJsonObject(file, 'config file'), `config file ${file}`);
-  }
+  const files = standardConfigFiles(env, input.systemConfigFile);
+  if (configFile) files.push(path.resolve(cwd, configFile));
+  for (const file of files) applyObject(values, readJsonObject(file, 'config file'), `config file ${file}`);
   for (const spec of SETTINGS) {
     const name = envName(spec.key);
     const raw = env[name];
@@ -217,7 +234,7 @@ export function resolveConfig(input: ResolveInput = {}): Config {
     const raw = input.flags?.[spec.key];
     if (raw !== undefined) values[spec.key] = parseSetting(spec, typeof raw === 'number' ? String(raw) : raw, `flag --${flagName(spec.key)}`);
   }
-  return finalizeConfig(values as unknown as ConfigValues, { env, cwd, hostname: input.hostname, configFile: configFile ? path.resolve(cwd, configFile) : null });
+  return finalizeConfig(values as unknown as ConfigValues, { env, cwd, hostname: input.hostname, configFile: configFile ? path.resolve(cwd, configFile) : null, configFiles: files });
 }
 
 export interface EndpointFacts {
@@ -241,7 +258,7 @@ export function endpointFacts(env: NodeJS.ProcessEnv): EndpointFacts {
   return { customS3, customDynamo, region };
 }
 
-function finalizeConfig(v: ConfigValues, ctx: { env: NodeJS.ProcessEnv; cwd: string; hostname?: string; configFile: string | null }): Config {
+function finalizeConfig(v: ConfigValues, ctx: { env: NodeJS.ProcessEnv; cwd: string; hostname?: string; configFile: string | null; configFiles: string[] }): Config {
   const { customS3: customS3Endpoint, customDynamo: customDynamoEndpoint, region } = endpointFacts(ctx.env);
   const forcePathStyle = v.s3PathStyle === 'auto' ? customS3Endpoint : v.s3PathStyle === 'true';
   const checksum = v.checksumMode === 'auto' ? (customS3Endpoint ? 'when_required' : 'when_supported') : v.checksumMode;
@@ -266,5 +283,6 @@ function finalizeConfig(v: ConfigValues, ctx: { env: NodeJS.ProcessEnv; cwd: str
     itemWriteMode: v.itemWrites === 'auto' ? (customDynamoEndpoint ? 'transact' : 'batch') : v.itemWrites,
     region,
     configFile: ctx.configFile,
+    configFiles: Object.freeze([...ctx.configFiles]),
   });
 }

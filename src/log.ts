@@ -45,12 +45,14 @@ export interface LoggerOptions {
   destination?: DestinationStream;
   /** 1 = stdout (daemons: journald keeps it), 2 = stderr (default: stdout stays for results). */
   fd?: 1 | 2;
+  /** Where readable lines go instead of the fd's stream (a progress bar's log stream). */
+  out?: NodeJS.WritableStream;
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const fd = opts.fd ?? 2;
   const stream = fd === 1 ? process.stdout : process.stderr;
   const json = opts.json ?? (process.env.ANIMAL_SYNC_LOG_FORMAT === 'json' || !stream.isTTY);
-  const dest = opts.destination ?? (json ? pino.destination({ fd, sync: true }) : prettyStream(stream));
+  const dest = opts.destination ?? (json ? pino.destination({ fd, sync: true }) : prettyStream(opts.out ?? stream));
   return pino({ level: opts.level ?? 'info', base: { pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, dest);
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { CommandModule } from './types.ts';
 import { configFromArgs, loggerFor, makeStores } from '../context.ts';
 import { ensureInbox } from '../inbox.ts';
+import { stopWhenParentExits } from '../local/parent-watch.ts';
 import type { StreamRunner } from '../stream/runner.ts';
 import type { SyncDaemon } from '../sync/daemon.ts';
 
@@ -54,8 +55,10 @@ export const localCommand: CommandModule = {
       log.info('local stack stopped');
       process.exit(0);
     };
-    process.once('SIGINT', () => void stop('SIGINT'));
-    process.once('SIGTERM', () => void stop('SIGTERM'));
+    // SIGHUP too: closing the terminal must not leave a stale lock and a running JVM behind
+    // (the daemon alone, `sync`, keeps SIGHUP for a rescan).
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void stop(signal));
+    stopWhenParentExits(() => void stop('parent exited'));
     try {
       await stores.objects.ensureBucket();
       await stores.items.ensureTable();

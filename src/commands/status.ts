@@ -25,6 +25,8 @@ export interface DaemonStatus {
 
 export interface SyncStatus {
   index: string;
+  /** The config files that were read, lowest precedence first. */
+  configFiles: readonly string[];
   counts: IndexCounts;
   failures: FailureRow[];
   lastReconcile: LastReconcile | null;
@@ -75,7 +77,7 @@ export async function collectStatus(config: Config): Promise<SyncStatus> {
   const fromIndex = readIndexStatus(config.stateDir);
   const daemon = config.healthAddress ? await fetchDaemonStatus(config.healthAddress) : null;
   const stat = (name: string): number | null => (typeof daemon?.stats?.[name] === 'number' ? (daemon.stats[name] as number) : null);
-  return { ...fromIndex, daemon, queueDepth: stat('queueDepth'), inFlight: stat('inFlight') };
+  return { ...fromIndex, configFiles: config.configFiles, daemon, queueDepth: stat('queueDepth'), inFlight: stat('inFlight') };
 }
 
 function ago(iso: string, now: number): string {
@@ -99,6 +101,7 @@ export function formatStatus(s: SyncStatus, now = Date.now()): string {
   const { counts, lastReconcile: r } = s;
   const rows: [string, string][] = [
     ['index', s.index],
+    ['config files', s.configFiles.length > 0 ? s.configFiles.join(', ') : 'none (defaults, environment and flags only)'],
     ['files', `${counts.synced} synced, ${counts.pending} pending, ${counts.failed} failed`],
     ['last reconcile', r
       ? `${r.finishedAt} (${ago(r.finishedAt, now)}), ${(r.durationMs / 1000).toFixed(2)} s: ${r.uploaded} uploaded, ${r.updated} updated, ${r.deleted} deleted, ${r.failed} failed${r.ok ? '' : ' — NOT OK'}`

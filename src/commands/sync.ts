@@ -6,7 +6,8 @@ import { printJson } from '../output.ts';
 import type { SyncMetrics } from '../service/metrics.ts';
 import { SyncIndex, META_LAST_RECONCILE } from '../sync/index-db.ts';
 import { acquireStateLock } from '../sync/lock.ts';
-import { createProgress } from '../sync/progress.ts';
+import { UsageError } from '../errors.ts';
+import { createProgress, type Progress } from '../progress.ts';
 import { lastReconcileOf, Reconciler, type PassResult, type SyncHooks } from '../sync/reconciler.ts';
 
 export class SyncFailedError extends Error {
@@ -43,11 +44,11 @@ function summaryText(r: PassResult, dryRun: boolean): string {
   return lines.join('\n');
 }
 
-async function runOnce(config: Config, log: Logger, stores: Stores, opts: { dryRun: boolean; force: boolean; json: boolean }): Promise<void> {
+async function runOnce(config: Config, log: Logger, stores: Stores, opts: { dryRun: boolean; force: boolean; json: boolean; progress?: Progress }): Promise<void> {
   // Even a dry run takes the lock: it must not read a half-updated index of a running daemon.
   const lock = acquireStateLock(config.stateDir);
   const index = SyncIndex.open(config.stateDir);
-  const progress = opts.json || opts.dryRun ? undefined : createProgress(process.stderr);
+  const progress = opts.progress;
   try {
     const reconciler = new Reconciler({ config, index, objects: stores.objects, items: stores.items, log, hooks: { onProgress: (e) => progress?.update(e) } });
     const result = await reconciler.runFullPass({ dryRun: opts.dryRun, force: opts.force });
@@ -130,12 +131,15 @@ export const syncCommand: CommandModule = {
     const config = configFromArgs(argv);
     const once = Boolean(argv.once);
     const dryRun = Boolean(argv.dryRun);
-    if (dryRun && !once) throw new SyncFailedError('--dry-run only works with --once');
+    if (dryRun && !once) throw new UsageError('--dry-run only works with --once');
+    const json = Boolean(argv.json);
+    // On a terminal, the log lines of a one-off pass are printed above its progress bar.
+    const progress = once && !json && !dryRun ? createProgress() : undefined;
     // A daemon logs to stdout (journald); one-off commands keep stdout for their result.
-    const log = createLogger({ level: config.logLevel, fd: once ? 2 : 1 });
+    const log = createLogger({ level: config.logLevel, fd: once ? 2 : 1, out: progress?.logStream });
     const stores = makeStores(config);
     try {
-      if (once) await runOnce(config, log, stores, { dryRun, force: Boolean(argv.force), json: Boolean(argv.json) });
+      if (once) await runOnce(config, log, stores, { dryRun, force: Boolean(argv.force), json, progress });
       else await runDaemon(config, log, stores, { force: Boolean(argv.force) });
     } finally {
       stores.close();

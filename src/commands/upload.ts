@@ -4,10 +4,24 @@ import path from 'node:path';
 import type { CommandModule } from './types.ts';
 import { makeContext } from '../context.ts';
 import { BadInputError, UsageError } from '../errors.ts';
-import { assertAnimal, buildItem, s3KeyFor } from '../model.ts';
+import { assertAnimal, buildItem, s3KeyFor, type ImageItem } from '../model.ts';
 import { formatItem, printJson } from '../output.ts';
 import { inspectPngFile } from '../png.ts';
-import { sendFile } from '../transfer.ts';
+import type { ItemStore } from '../stores/dynamodb.ts';
+import { fileNameProblem } from '../sync/scanner.ts';
+import { sendFile, sha256File } from '../transfer.ts';
+
+/** An item of `animal` whose bytes are these (a Query of its partition, matched in memory). */
+async function itemWithBytes(items: ItemStore, animal: string, sha256: string): Promise<ImageItem | undefined> {
+  let next: Record<string, unknown> | undefined;
+  do {
+    const page = await items.query(animal, { next });
+    const hit = page.items.find((i) => i.sha256 === sha256);
+    if (hit) return hit;
+    next = page.next;
+  } while (next);
+  return undefined;
+}
 
 export const uploadCommand: CommandModule = {
   command: 'upload',
@@ -16,6 +30,7 @@ export const uploadCommand: CommandModule = {
     y
       .option('file', { type: 'string', demandOption: true, describe: 'PNG file to upload' })
       .option('animal', { type: 'string', demandOption: true, describe: 'animal name (lowercase letters, digits, - and _)' })
+      .option('force', { type: 'boolean', default: false, describe: 'upload even if the animal already has an image with these bytes' })
       .example('$0 upload --file rex.png --animal dog', 'upload rex.png as a dog picture'),
   async handler(argv) {
     const animal = assertAnimal(argv.animal);
@@ -24,6 +39,9 @@ export const uploadCommand: CommandModule = {
       throw new UsageError(`cannot read --file ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.code}`);
     });
     if (!st.isFile()) throw new BadInputError(`--file ${file} is not a regular file`);
+    // The daemon's rule for names, so that `upload` and the inbox accept the same files.
+    const nameProblem = fileNameProblem(path.basename(file));
+    if (nameProblem) throw new BadInputError(`--file ${file}: ${nameProblem}; only <name>.png files are catalogued (rename it)`);
     // Validated before any client exists: bad input writes nothing anywhere.
     const png = await inspectPngFile(file).catch((err: unknown) => {
       if (err instanceof BadInputError) throw new BadInputError(`${file}: ${err.message}`);
@@ -32,6 +50,15 @@ export const uploadCommand: CommandModule = {
     const ctx = makeContext(argv);
     const { objects, items, close } = ctx.stores();
     try {
+      if (!argv.force) {
+        const existing = await itemWithBytes(items, animal, await sha256File(file));
+        if (existing) {
+          process.stderr.write(`animal-sync: ${animal} already has these bytes as image ${existing.image_id} (${existing.filename}, uploaded ${existing.uploaded_at}); nothing uploaded. Use --force to upload a second copy.\n`);
+          if (ctx.json) printJson({ ...existing, already_catalogued: true });
+          else process.stdout.write(`${formatItem(existing)}\n`);
+          return;
+        }
+      }
       const imageId = randomUUID();
       const uploadedAt = new Date().toISOString();
       const filename = path.basename(file);

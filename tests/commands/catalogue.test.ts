@@ -147,7 +147,7 @@ describe('catalogue commands', () => {
       ['a text file named .png', () => { writeFileSync(path.join(work, 't.png'), 'just text\n'); return ['upload', '--file', path.join(work, 't.png'), '--animal', 'dog']; }, /not a PNG: it looks like text/],
       ['a zero-byte file', () => { writeFileSync(path.join(work, 'z.png'), ''); return ['upload', '--file', path.join(work, 'z.png'), '--animal', 'dog']; }, /empty \(0 bytes\)/],
       ['a truncated PNG', () => { writeFileSync(path.join(work, 'cut.png'), png.subarray(0, png.length - 30)); return ['upload', '--file', path.join(work, 'cut.png'), '--animal', 'dog']; }, /truncated/],
-      ['an invalid config value', () => ['list', '--animal', 'dog', '--concurrency', '-3'], /concurrency: expected an integer between 1 and 256, got "-3"/],
+      ['an invalid config value', () => ['sync', '--once', '--concurrency', '-3'], /concurrency: expected an integer between 1 and 256, got "-3"/],
       ['an unknown key in the config file', () => { writeFileSync(path.join(work, 'bad.json'), '{"tabel": "x"}'); return ['list', '--animal', 'dog', '--config', path.join(work, 'bad.json')]; }, /tabel: unknown setting/],
       ['a bad image id', () => ['get', '--animal', 'dog', '--image-id', 'xyz'], /invalid image id "xyz"/],
     ];

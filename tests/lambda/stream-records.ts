@@ -73,3 +73,34 @@ export function streamRecord(eventName: EventName, seq: string, images: { newIma
 export const insertRecord = (seq = '111100000000000000001'): DynamoDBRecord => streamRecord('INSERT', seq, { newImage: V1 });
 export const modifyRecord = (seq = '111200000000000000002'): DynamoDBRecord => streamRecord('MODIFY', seq, { oldImage: V1, newImage: V2 });
 export const removeRecord = (seq = '111300000000000000003'): DynamoDBRecord => streamRecord('REMOVE', seq, { oldImage: V2 });
+
+/** An item as the original upload_image.py writes it: nine attributes, a microsecond timestamp. */
+export const LEGACY_UPLOADED_AT = '2026-02-19T16:31:30.970876Z';
+export function legacyImage(): Record<string, AttributeValue> {
+  return {
+    partition_key: { S: 'ANIMAL#dog' },
+    sort_key: { S: `IMG#${LEGACY_UPLOADED_AT}#${IMAGE_ID}` },
+    image_id: { S: IMAGE_ID },
+    animal: { S: 'dog' },
+    s3_bucket: { S: 'animal-images' },
+    s3_key: { S: `animals/dog/2026-02-19/${IMAGE_ID}-rex.png` },
+    filename: { S: 'rex.png' },
+    content_type: { S: 'image/png' },
+    uploaded_at: { S: LEGACY_UPLOADED_AT },
+  };
+}
+
+/** A record of a legacy item: its keys, and the legacy image as NewImage and/or OldImage. */
+export function legacyRecord(eventName: EventName, seq: string, images: { newImage?: Record<string, AttributeValue>; oldImage?: Record<string, AttributeValue> }): DynamoDBRecord {
+  const base = streamRecord(eventName, seq, {});
+  const legacyKeys = { partition_key: { S: 'ANIMAL#dog' }, sort_key: { S: `IMG#${LEGACY_UPLOADED_AT}#${IMAGE_ID}` } };
+  return {
+    ...base,
+    dynamodb: {
+      ...base.dynamodb,
+      Keys: legacyKeys,
+      ...(images.newImage ? { NewImage: images.newImage } : {}),
+      ...(images.oldImage ? { OldImage: images.oldImage } : {}),
+    },
+  };
+}

@@ -46,31 +46,18 @@ export class StreamAlarms extends Construct {
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'animal-sync alarms', masterKey: key, enforceSSL: true });
 
     const period = Duration.minutes(5);
+    const alarm = (name: string, alarmDescription: string, metric: cloudwatch.IMetric, threshold: number, comparisonOperator: cloudwatch.ComparisonOperator) =>
+      new cloudwatch.Alarm(this, name, { alarmDescription, metric, threshold, comparisonOperator, evaluationPeriods: 1, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING });
     this.alarms = [
-      new cloudwatch.Alarm(this, 'IteratorAge', {
-        alarmDescription: 'The stream logger falls behind the table stream: its oldest unread record is older than 5 minutes.',
-        metric: props.fn.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period }),
-        threshold: ALARM_THRESHOLDS.iteratorAgeMs,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'FailedRecords', {
-        alarmDescription: 'Stream records were given up on (retries or age exhausted): their batches are in the failure queue, not in the logs.',
-        metric: props.failedRecords.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period }),
-        threshold: ALARM_THRESHOLDS.failedBatches,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'FunctionErrors', {
-        alarmDescription: 'The stream logger threw: the whole batch is retried.',
-        metric: props.fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period }),
-        threshold: ALARM_THRESHOLDS.functionErrors,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      alarm('IteratorAge', 'The stream logger falls behind the table stream: its oldest unread record is older than 5 minutes.',
+        props.fn.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period }),
+        ALARM_THRESHOLDS.iteratorAgeMs, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD),
+      alarm('FailedRecords', 'Stream records were given up on (retries or age exhausted): their batches are in the failure queue, not in the logs.',
+        props.failedRecords.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period }),
+        ALARM_THRESHOLDS.failedBatches, cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD),
+      alarm('FunctionErrors', 'The stream logger threw: the whole batch is retried.',
+        props.fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period }),
+        ALARM_THRESHOLDS.functionErrors, cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD),
     ];
     const action = new SnsAction(this.topic);
     for (const alarm of this.alarms) {

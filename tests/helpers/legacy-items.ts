@@ -9,20 +9,11 @@ import path from 'node:path';
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Config } from '../../src/config.ts';
+import type { ImageItem } from '../../src/model.ts';
 import { makeDynamoClient, makeS3Client } from '../../src/stores/aws.ts';
 
-/** What upload_image.py puts into the table, attribute for attribute. */
-export interface LegacyItem {
-  partition_key: string;
-  sort_key: string;
-  image_id: string;
-  animal: string;
-  s3_bucket: string;
-  s3_key: string;
-  filename: string;
-  content_type: string;
-  uploaded_at: string;
-}
+/** What upload_image.py puts into the table: nine of the attributes animal-sync writes. */
+export type LegacyItem = Pick<ImageItem, 'partition_key' | 'sort_key' | 'image_id' | 'animal' | 's3_bucket' | 's3_key' | 'filename' | 'content_type' | 'uploaded_at'>;
 
 /**
  * Python's `datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")`: microseconds,

@@ -11,7 +11,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { StreamAlarms } from './alarms.ts';
 import { daemonActions, OBJECT_KEY_PREFIX } from './daemon-permissions.ts';
+import { STREAM_LOGGER } from './function-settings.ts';
 
 const HERE = import.meta.dirname;
 const REPO_ROOT = join(HERE, '..');
@@ -29,6 +31,10 @@ export interface AnimalSyncStackProps extends StackProps {
   /** Table name; the daemon's default is AnimalImages (docs/architecture.md). */
   readonly tableName?: string;
   readonly logRetention?: logs.RetentionDays;
+  /** Days an overwritten or deleted object's old version is kept, to undo a mistake; default 30. */
+  readonly noncurrentVersionDays?: number;
+  /** Lines below this level are dropped by Lambda (the handler's Logger reads it too); default INFO. */
+  readonly applicationLogLevel?: lambda.ApplicationLogLevel;
 }
 
 export class AnimalSyncStack extends Stack {
@@ -36,6 +42,7 @@ export class AnimalSyncStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly streamLogger: NodejsFunction;
   readonly daemonPolicy: iam.ManagedPolicy;
+  readonly alarms: StreamAlarms;
 
   constructor(scope: Construct, id: string, props: AnimalSyncStackProps = {}) {
     super(scope, id, props);
@@ -55,8 +62,18 @@ export class AnimalSyncStack extends Stack {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
-      // A daemon killed mid-upload leaves parts that are billed but invisible; S3 drops them.
-      lifecycleRules: [{ id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      // A wrong delete or overwrite (by the daemon, a script or a person) can be undone for a
+      // while: the old version stays, then expires so that storage does not grow forever.
+      versioned: true,
+      lifecycleRules: [
+        // A daemon killed mid-upload leaves parts that are billed but invisible; S3 drops them.
+        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        {
+          id: 'expire-noncurrent-versions',
+          noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays ?? 30),
+          expiredObjectDeleteMarker: true,
+        },
+      ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -86,10 +103,16 @@ export class AnimalSyncStack extends Stack {
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      timeout: Duration.seconds(30),
+      memorySize: STREAM_LOGGER.memoryMB,
+      timeout: Duration.seconds(STREAM_LOGGER.timeoutSeconds),
       role,
       logGroup,
+      // JSON: the handler's Powertools lines arrive as they are, with no text prefix, and
+      // Lambda filters them by their level (it sets AWS_LAMBDA_LOG_LEVEL for the Logger).
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: props.applicationLogLevel ?? lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      environment: { POWERTOOLS_SERVICE_NAME: STREAM_LOGGER.serviceName },
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       bundling: {
@@ -110,6 +133,8 @@ export class AnimalSyncStack extends Stack {
       reportBatchItemFailures: true,
       onFailure: new SqsDlq(failedRecords),
     }));
+
+    this.alarms = new StreamAlarms(this, 'StreamAlarms', { fn: this.streamLogger, failedRecords });
 
     this.daemonPolicy = new iam.ManagedPolicy(this, 'DaemonPolicy', {
       description: 'animal-sync daemon: only the S3 and DynamoDB calls its code makes (see lambda/daemon-permissions.ts)',
@@ -137,6 +162,7 @@ export class AnimalSyncStack extends Stack {
     new CfnOutput(this, 'DaemonPolicyArn', { value: this.daemonPolicy.managedPolicyArn, description: 'attach to the role or user the daemon runs as' });
     new CfnOutput(this, 'StreamLoggerLogGroup', { value: logGroup.logGroupName, description: 'CloudWatch log group of the stream logger' });
     new CfnOutput(this, 'StreamFailuresQueueUrl', { value: failedRecords.queueUrl, description: 'stream records the logger gave up on' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'subscribe to hear when the stream logger falls behind, fails or gives up on records' });
 
     this.acknowledgeNagFindings(failedRecords, role);
   }

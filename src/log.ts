@@ -1,42 +1,74 @@
-// JSON lines for machines (journald, files); a short readable form on a terminal.
-import { pino, type Logger, type DestinationStream } from 'pino';
-import { Writable } from 'node:stream';
+// One log style for every part: pino JSON lines with the level as a name (`"level":"info"`,
+// as the stream Lambda's Powertools lines), written synchronously, so nothing is lost when
+// the process exits right after a line.
+// - Under systemd, when the stream is the journal's (JOURNAL_STREAM), each line starts with
+//   its syslog priority (`<3>` for an error), which journald strips and files the line under:
+//   `journalctl -u animal-sync -p err` finds the errors.
+// - On a terminal, pino-pretty's readable lines in local time, formatted in this thread
+//   (prettyFactory, not a worker-thread transport).
+import { fstatSync } from 'node:fs';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 
 export type { Logger };
-
-const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
-const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
-
-/** Renders one pino JSON line as `HH:MM:SS LEVEL message key=value ...`. */
-export function prettyLine(json: string): string {
-  let o: Record<string, unknown>;
-  try {
-    o = JSON.parse(json) as Record<string, unknown>;
-  } catch {
-    return json;
-  }
-  const time = typeof o.time === 'number' ? new Date(o.time).toISOString().slice(11, 19) : '';
-  const level = LEVEL_NAMES[o.level as number] ?? String(o.level);
-  const rest = Object.entries(o)
-    .filter(([k]) => !HIDDEN.has(k))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? (/\s/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v)}`)
-    .join(' ');
-  return `${time} ${level.padEnd(5)} ${String(o.msg ?? '')}${rest ? ' ' + rest : ''}`;
-}
-
-function prettyStream(out: NodeJS.WritableStream): DestinationStream {
-  return new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) out.write(prettyLine(line) + '\n');
-      cb();
-    },
-  });
-}
 
 export const REDACT_PATHS = [
   'secretAccessKey', '*.secretAccessKey', 'sessionToken', '*.sessionToken', 'authorization', '*.authorization',
   'headers.authorization', '*.headers.authorization', 'AWS_SECRET_ACCESS_KEY', '*.AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', '*.AWS_SESSION_TOKEN',
 ];
+
+/** pino's level numbers → syslog priorities (sd-daemon(3)): fatal crit, error err, warn warning, info, debug. */
+export function syslogPriority(pinoLevel: number): number {
+  if (pinoLevel >= 60) return 2;
+  if (pinoLevel >= 50) return 3;
+  if (pinoLevel >= 40) return 4;
+  if (pinoLevel >= 30) return 6;
+  return 7;
+}
+
+/**
+ * True when `fd` is the stream systemd connected to the journal: JOURNAL_STREAM holds its
+ * device and inode (systemd.exec(5)). Comparing them, rather than only testing that the
+ * variable is set, keeps the prefixes out of a file or pipe a child of the service writes to.
+ */
+export function isJournalStream(fd: number, env: NodeJS.ProcessEnv = process.env): boolean {
+  const m = /^(\d+):(\d+)$/.exec(env.JOURNAL_STREAM ?? '');
+  if (!m) return false;
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    return st.dev === BigInt(m[1]!) && st.ino === BigInt(m[2]!);
+  } catch {
+    return false;
+  }
+}
+
+type Format = 'json' | 'journal' | 'pretty';
+
+/** pino sets lastLevel on a destination that asks for metadata, just before each write. */
+interface LevelAwareDestination extends DestinationStream {
+  [pino.symbols.needsMetadataGsym]: true;
+  lastLevel: number;
+}
+
+function journalDestination(out: DestinationStream): LevelAwareDestination {
+  return {
+    [pino.symbols.needsMetadataGsym]: true,
+    lastLevel: 30,
+    write(line: string) {
+      out.write(`<${syslogPriority(this.lastLevel)}>${line}`);
+    },
+  };
+}
+
+function prettyDestination(out: DestinationStream, env: NodeJS.ProcessEnv): DestinationStream {
+  const pretty = prettyFactory({
+    colorize: env.NO_COLOR === undefined,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname',
+    singleLine: true,
+  });
+  return { write: (line: string) => out.write(pretty(line)) };
+}
 
 export interface LoggerOptions {
   level?: string;
@@ -47,12 +79,26 @@ export interface LoggerOptions {
   fd?: 1 | 2;
   /** Where readable lines go instead of the fd's stream (a progress bar's log stream). */
   out?: NodeJS.WritableStream;
+  env?: NodeJS.ProcessEnv;
+}
+
+function formatFor(fd: 1 | 2, opts: LoggerOptions, env: NodeJS.ProcessEnv): Format {
+  if (opts.json !== false && isJournalStream(fd, env)) return 'journal';
+  if (opts.json !== undefined) return opts.json ? 'json' : 'pretty';
+  if (env.ANIMAL_SYNC_LOG_FORMAT === 'json') return 'json';
+  return (fd === 1 ? process.stdout : process.stderr).isTTY ? 'pretty' : 'json';
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
+  const env = opts.env ?? process.env;
   const fd = opts.fd ?? 2;
-  const stream = fd === 1 ? process.stdout : process.stderr;
-  const json = opts.json ?? (process.env.ANIMAL_SYNC_LOG_FORMAT === 'json' || !stream.isTTY);
-  const dest = opts.destination ?? (json ? pino.destination({ fd, sync: true }) : prettyStream(opts.out ?? stream));
-  return pino({ level: opts.level ?? 'info', base: { pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, dest);
+  const format = opts.destination ? (opts.json === false ? 'pretty' : 'json') : formatFor(fd, opts, env);
+  const out = opts.destination ?? (format === 'pretty' && opts.out ? { write: (line: string) => opts.out!.write(line) } : pino.destination({ fd, sync: true }));
+  const dest = format === 'journal' ? journalDestination(out) : format === 'pretty' ? prettyDestination(out, env) : out;
+  return pino({
+    level: opts.level ?? 'info',
+    base: { pid: process.pid },
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  }, dest);
 }

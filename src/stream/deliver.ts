@@ -2,12 +2,14 @@
 // checkpoint what succeeded, retry from the lowest failure, and after the last retry write
 // the rest to the on-failure file and move on.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Logger } from '../log.ts';
 import { sequenceNumberOf } from './event.ts';
+import { invocationContext } from './lambda-context.ts';
 import { backoffMs, describeDiscardedBatch, planAfterInvoke, type DiscardedBatch, type InvokeOutcome } from './retry.ts';
 
-export type StreamHandler = (event: DynamoDBStreamEvent) => unknown;
+/** Called as Lambda calls a function: the event, and a context describing the invocation. */
+export type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => unknown;
 
 export interface DeliverDeps {
   handler: StreamHandler;
@@ -25,10 +27,11 @@ export interface DeliverDeps {
   now?: () => Date;
 }
 
-async function invoke(handler: StreamHandler, records: DynamoDBRecord[]): Promise<InvokeOutcome> {
+async function invoke(handler: StreamHandler, records: DynamoDBRecord[], streamArn: string): Promise<InvokeOutcome> {
   try {
     // A fresh array per invocation: a handler that mutates its event cannot change a retry.
-    return { kind: 'returned', response: await handler({ Records: records.map((r) => structuredClone(r)) }) };
+    const event = { Records: records.map((r) => structuredClone(r)) };
+    return { kind: 'returned', response: await handler(event, invocationContext({ streamArn, startedAt: Date.now() })) };
   } catch (error) {
     return { kind: 'threw', error };
   }
@@ -43,7 +46,7 @@ export async function deliverBatch(records: readonly DynamoDBRecord[], deps: Del
   const now = deps.now ?? (() => new Date());
   let batch = [...records];
   for (let retriesDone = 0, invokes = 1; ; retriesDone++, invokes++) {
-    const outcome = await invoke(deps.handler, batch);
+    const outcome = await invoke(deps.handler, batch, deps.where.streamArn);
     const plan = planAfterInvoke(batch.map(sequenceNumberOf), outcome, retriesDone, deps.maxRetries);
     const where = { ...deps.where, first: sequenceNumberOf(batch[0] as DynamoDBRecord), records: batch.length };
     switch (plan.action) {

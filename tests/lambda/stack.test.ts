@@ -41,16 +41,24 @@ describe('table', () => {
 });
 
 describe('bucket', () => {
-  test('blocks public access, S3-managed encryption, aborts incomplete multipart uploads after 1 day, retained', () => {
-    const { resource } = onlyResource(template, 'AWS::S3::Bucket');
-    assert.deepEqual(resource.Properties, {
+  test('blocks public access, S3-managed encryption, retained', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    });
+    assert.equal(onlyResource(template, 'AWS::S3::Bucket').resource.DeletionPolicy, 'Retain');
+  });
+
+  test('versioned, old versions expire after 30 days, incomplete multipart uploads are aborted after 1 day', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
       LifecycleConfiguration: {
-        Rules: [{ Id: 'abort-incomplete-multipart-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }],
+        Rules: Match.arrayWith([
+          { Id: 'abort-incomplete-multipart-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+          Match.objectLike({ Id: 'expire-noncurrent-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 }, ExpiredObjectDeleteMarker: true }),
+        ]),
       },
     });
-    assert.equal(resource.DeletionPolicy, 'Retain');
   });
 
   test('its policy denies every request not made over TLS', () => {
@@ -69,12 +77,21 @@ describe('bucket', () => {
 
 describe('stream logger', () => {
   test('Node 24, bundled handler, explicit log group with retention', () => {
-    const { resource } = onlyResource(template, 'AWS::Lambda::Function');
-    assert.equal(resource.Properties.Runtime, 'nodejs24.x');
-    assert.equal(resource.Properties.Handler, 'index.handler');
-    assert.deepEqual(resource.Properties.LoggingConfig, { LogGroup: ref('AWS::Logs::LogGroup') });
-    assert.deepEqual(resource.Properties.Role, getAtt('AWS::IAM::Role', 'Arn'));
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Handler: 'index.handler',
+      Role: getAtt('AWS::IAM::Role', 'Arn'),
+      MemorySize: 256,
+      Timeout: 30,
+    });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('logs in JSON format with an application log level, into its log group; Powertools service name', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN', LogGroup: ref('AWS::Logs::LogGroup') },
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'animal-sync-stream-logger' }) },
+    });
   });
 
   test('the event source mapping: TRIM_HORIZON, batch, bisect, retries, max age, partial batch responses, SQS on failure', () => {
@@ -113,29 +130,72 @@ describe('stream logger', () => {
     ]);
   });
 
-  test('the bundle runs on its own: no src/, no node_modules, util-dynamodb inside', () => {
+  test('the bundle runs on its own: no src/, no node_modules, Powertools and util-dynamodb inside', () => {
     assert.equal(synth.assetDirs.length, 1, `assets: ${synth.assetDirs.join(', ')}`);
     const bundle = join(synth.assetDirs[0]!, 'index.js');
     assert.ok(existsSync(bundle), `${bundle} was not produced by esbuild`);
     const code = readFileSync(bundle, 'utf8');
     assert.doesNotMatch(code, /require\(["']@aws-sdk\//, 'the AWS SDK must be bundled, not required at run time');
+    assert.doesNotMatch(code, /require\(["']@aws(-lambda-powertools)?\//, 'Powertools must be bundled, not required at run time');
     assert.doesNotMatch(code, /\/src\//);
 
     // Run it from an empty directory, so nothing outside the bundle can be resolved.
     const cwd = mkdtempSync(join(tmpdir(), 'animal-sync-bundle-'));
     try {
-      const event = { Records: [insertRecord('100'), { ...modifyRecord('200'), eventName: 'UPSERT' }] };
-      const script = `require(${JSON.stringify(bundle)}).handler(${JSON.stringify(event)}).then((r) => console.log('RESULT ' + JSON.stringify(r)));`;
-      const run = spawnSync(process.execPath, ['-e', script], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 20_000 });
+      const unidentified = { ...modifyRecord('200'), dynamodb: { ...modifyRecord('200').dynamodb, Keys: undefined } };
+      const event = { Records: [insertRecord('100'), unidentified] };
+      const context = { functionName: 'AnimalSync-StreamLogger', awsRequestId: 'req-1', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:AnimalSync-StreamLogger', memoryLimitInMB: '256' };
+      const script = `require(${JSON.stringify(bundle)}).handler(${JSON.stringify(event)}, ${JSON.stringify(context)}).then((r) => console.log('RESULT ' + JSON.stringify(r)));`;
+      // As Lambda starts a new execution environment; Powertools reads it for cold_start.
+      const env = { PATH: process.env.PATH, AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' };
+      const run = spawnSync(process.execPath, ['-e', script], { cwd, encoding: 'utf8', env, timeout: 20_000 });
       assert.equal(run.status, 0, run.stderr);
       const lines = run.stdout.trim().split('\n');
-      assert.equal(lines.length, 3, run.stdout);
-      assert.deepEqual(JSON.parse(lines[0]!), { ...JSON.parse(lines[0]!), level: 'info', eventName: 'INSERT', sequenceNumber: '100', animal: 'dog' });
-      assert.deepEqual(JSON.parse(lines[1]!), { ...JSON.parse(lines[1]!), level: 'error', sequenceNumber: '200' });
-      assert.equal(lines[2], 'RESULT {"batchItemFailures":[{"itemIdentifier":"200"}]}');
+      assert.equal(lines.length, 2, run.stdout);
+      // Powertools writes error lines to stderr (Lambda sends both to the log group).
+      const errors = run.stderr.trim().split('\n');
+      assert.equal(errors.length, 1, run.stderr);
+      assert.deepEqual(JSON.parse(lines[0]!), { ...JSON.parse(lines[0]!), level: 'info', eventName: 'INSERT', sequenceNumber: '100', animal: 'dog', function_request_id: 'req-1', cold_start: true });
+      assert.deepEqual(JSON.parse(errors[0]!), { ...JSON.parse(errors[0]!), level: 'error', sequenceNumber: '200', function_request_id: 'req-1' });
+      assert.equal(lines[1], 'RESULT {"batchItemFailures":[{"itemIdentifier":"200"}]}');
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }
+  });
+});
+
+describe('alarms', () => {
+  const topic = ref('AWS::SNS::Topic');
+
+  test('on the stream falling behind (IteratorAge), records in the failure queue and function errors, all to the SNS topic', () => {
+    const fn = { Name: 'FunctionName', Value: ref('AWS::Lambda::Function') };
+    const queue = { Name: 'QueueName', Value: getAtt('AWS::SQS::Queue', 'QueueName') };
+    const expected = [
+      { Namespace: 'AWS/Lambda', MetricName: 'IteratorAge', Dimensions: [fn], Statistic: 'Maximum', ComparisonOperator: 'GreaterThanThreshold', Threshold: 300_000 },
+      { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [queue], Statistic: 'Maximum', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1 },
+      { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [fn], Statistic: 'Sum', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1 },
+    ];
+    for (const alarm of expected) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...alarm, EvaluationPeriods: 1, Period: 300, TreatMissingData: 'notBreaching', AlarmActions: [topic], OKActions: [topic],
+      });
+    }
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  });
+
+  test('the topic is encrypted with a rotated key CloudWatch may use, and is TLS-only', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: getAtt('AWS::KMS::Key', 'Arn') });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] },
+    });
+  });
+
+  test('the topic is a stack output', () => {
+    template.hasOutput('AlarmTopicArn', { Value: ref('AWS::SNS::Topic') });
   });
 });
 

@@ -18,23 +18,30 @@ export interface ImageVersion {
 export const V1: ImageVersion = { version: 1, sizeBytes: 48213, sha256: 'a'.repeat(64), updatedAt: UPLOADED_AT };
 export const V2: ImageVersion = { version: 2, sizeBytes: 51002, sha256: 'b'.repeat(64), updatedAt: '2026-02-19T17:02:11.004Z' };
 
-export function keys(): Record<string, AttributeValue> {
+export function keys(uploadedAt = UPLOADED_AT): Record<string, AttributeValue> {
   return {
     partition_key: { S: 'ANIMAL#dog' },
-    sort_key: { S: `IMG#${UPLOADED_AT}#${IMAGE_ID}` },
+    sort_key: { S: `IMG#${uploadedAt}#${IMAGE_ID}` },
   };
 }
 
-export function image(v: ImageVersion): Record<string, AttributeValue> {
+/** The attributes every writer of the table sets, the original boto3 scripts included. */
+function commonAttributes(uploadedAt: string): Record<string, AttributeValue> {
   return {
-    ...keys(),
+    ...keys(uploadedAt),
     image_id: { S: IMAGE_ID },
     animal: { S: 'dog' },
     s3_bucket: { S: 'animal-images' },
     s3_key: { S: `animals/dog/2026-02-19/${IMAGE_ID}-rex.png` },
     filename: { S: 'rex.png' },
     content_type: { S: 'image/png' },
-    uploaded_at: { S: UPLOADED_AT },
+    uploaded_at: { S: uploadedAt },
+  };
+}
+
+export function image(v: ImageVersion): Record<string, AttributeValue> {
+  return {
+    ...commonAttributes(UPLOADED_AT),
     size_bytes: { N: String(v.sizeBytes) },
     sha256: { S: v.sha256 },
     width: { N: '640' },
@@ -73,3 +80,23 @@ export function streamRecord(eventName: EventName, seq: string, images: { newIma
 export const insertRecord = (seq = '111100000000000000001'): DynamoDBRecord => streamRecord('INSERT', seq, { newImage: V1 });
 export const modifyRecord = (seq = '111200000000000000002'): DynamoDBRecord => streamRecord('MODIFY', seq, { oldImage: V1, newImage: V2 });
 export const removeRecord = (seq = '111300000000000000003'): DynamoDBRecord => streamRecord('REMOVE', seq, { oldImage: V2 });
+
+/** An item as the original upload_image.py writes it: nine attributes, a microsecond timestamp. */
+export const LEGACY_UPLOADED_AT = '2026-02-19T16:31:30.970876Z';
+export function legacyImage(): Record<string, AttributeValue> {
+  return commonAttributes(LEGACY_UPLOADED_AT);
+}
+
+/** A record of a legacy item: its keys, and the legacy image as NewImage and/or OldImage. */
+export function legacyRecord(eventName: EventName, seq: string, images: { newImage?: Record<string, AttributeValue>; oldImage?: Record<string, AttributeValue> }): DynamoDBRecord {
+  const base = streamRecord(eventName, seq, {});
+  return {
+    ...base,
+    dynamodb: {
+      ...base.dynamodb,
+      Keys: keys(LEGACY_UPLOADED_AT),
+      ...(images.newImage ? { NewImage: images.newImage } : {}),
+      ...(images.oldImage ? { OldImage: images.oldImage } : {}),
+    },
+  };
+}

@@ -96,7 +96,7 @@ export async function startWorld(t: { diagnostic(m: string): void }): Promise<Wo
       return { code: r.code, out: r.stdout + r.stderr };
     };
     const show: World['show'] = async (...names) => {
-      const out = await c.must(['systemctl', 'show', UNIT, ...names.map((n) => `-p${n}`)]);
+      const out = await c.must(['systemctl', 'show', '--timestamp=us+utc', UNIT, ...names.map((n) => `-p${n}`)]);
       return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     };
     const mainPid = async (): Promise<number> => Number((await show('MainPID')).MainPID);
@@ -126,4 +126,16 @@ export async function startWorld(t: { diagnostic(m: string): void }): Promise<Wo
     await stop();
     throw err;
   }
+}
+
+/** The daemon's JSON log records among journal lines (`-o cat`). */
+export function daemonRecords(journal: string): { level: number; time: number; msg: string; [k: string]: unknown }[] {
+  return journal.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; time: number; msg: string });
+}
+
+/** ms since the epoch of a `systemctl show --timestamp=us+utc` value ("Wed 2026-12-02 13:57:32.123456 UTC"). */
+export function timestampMs(value: string): number {
+  const m = /(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)\.(\d{6}) UTC/.exec(value);
+  if (!m) throw new Error(`not a us+utc timestamp: ${JSON.stringify(value)}`);
+  return Date.parse(`${m[1]}T${m[2]}Z`) + Number(m[3]) / 1000;
 }

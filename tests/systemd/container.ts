@@ -115,19 +115,16 @@ export async function bootContainer(opts: { rootfs: string; consoleLog: string }
   };
   // "degraded" (some unit of the minimal system failed) still runs services. Until the
   // manager listens on its socket, systemctl fails at once: ask again.
-  let state = '';
   try {
-    state = await waitFor('the container to finish booting', async () => {
+    await waitFor('the container to finish booting', async () => {
       const r = await run(['systemctl', 'is-system-running', '--wait'], { timeoutMs: 60_000 });
       const s = r.stdout.trim();
-      if (['running', 'degraded'].includes(s)) return s;
-      if (s && !['initializing', 'starting'].includes(s)) throw new Error(`the container's systemd is ${s}`);
-      return null;
+      if (s && !['running', 'degraded', 'initializing', 'starting'].includes(s)) throw new Error(`the container's systemd is ${s}`);
+      return ['running', 'degraded'].includes(s);
     }, 60_000, 50);
   } catch (err) {
     await container.stop();
-    throw new Error(`the container's systemd did not come up (${String(err)}):\n${consoleText()}`);
+    throw new Error(`the container's systemd did not come up (${String(err)}):\n${consoleText()}`, { cause: err });
   }
-  void state;
   return container;
 }

@@ -38,7 +38,7 @@ export interface World {
   s: SyncSetup;
   healthUrl: string;
   systemctl(...args: string[]): Promise<{ code: number; out: string }>;
-  /** `systemctl show -p NAME --value` for each name. */
+  /** `systemctl show -p NAME` for each name, timestamps in µs and UTC. */
   show(...names: string[]): Promise<Record<string, string>>;
   mainPid(): Promise<number>;
   /** The journal's cursor now: journal() after it shows only what came later. */
@@ -79,6 +79,7 @@ export async function startWorld(t: { diagnostic(m: string): void }): Promise<Wo
     const c = await timed('container boot', () => bootContainer({ rootfs: tree, consoleLog: path.join(logDir, 'console.log') }));
     cleanup.push(() => c.stop());
     const base = await setupSync(stack, { hostId: HOST_ID });
+    cleanup.push(() => rmSync(base.config.stateDir, { recursive: true, force: true }), () => rmSync(base.configFile, { force: true }));
     const healthPort = await freePort();
     await timed('install by systemd/README.md', () => installByReadme(c, {
       config: { bucket: base.config.bucket, table: base.config.table, healthAddress: `127.0.0.1:${healthPort}` },
@@ -119,7 +120,6 @@ export async function startWorld(t: { diagnostic(m: string): void }): Promise<Wo
         await world.waitConverged();
       },
       stop,
-      timings,
     };
     return world;
   } catch (err) {

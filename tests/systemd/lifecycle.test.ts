@@ -28,6 +28,13 @@ describe('animal-sync.service under systemd', { skip }, () => {
   /** PutObject requests the proxy has passed on or is holding, with no answer yet. */
   const openPuts = (): number => w.s3.events.filter((e) => e.op === 'PutObject' && e.upstreamStatus === undefined && e.clientClosedAt === undefined).length;
 
+  /** The unit's state once systemd has restarted it with a new main process. */
+  const restarted = (oldPid: string): Promise<Record<string, string>> =>
+    waitFor('a restart', async () => {
+      const st = await w.show('NRestarts', 'MainPID', 'ActiveState', 'SubState');
+      return st.ActiveState === 'active' && st.SubState === 'running' && st.MainPID !== oldPid ? st : null;
+    }, 60_000, 200);
+
   test('ExecStart runs the pinned Node 24 of the checkout in /opt/animal-sync', async () => {
     const pid = await w.mainPid();
     assert.equal((await w.c.must(['readlink', `/proc/${pid}/exe`])).trim(), '/opt/animal-sync/node_modules/node/bin/node');
@@ -84,10 +91,7 @@ describe('animal-sync.service under systemd', { skip }, () => {
     for (let i = 0; i < 6; i++) await w.drop(`owl/crash-${i}.png`);
     await waitFor('uploads in flight', () => openPuts() >= 2, 30_000, 20);
     await w.c.must(['kill', '-9', before.MainPID!]);
-    const after = await waitFor('a restart', async () => {
-      const st = await w.show('NRestarts', 'MainPID', 'ActiveState', 'SubState');
-      return st.ActiveState === 'active' && st.SubState === 'running' && st.MainPID !== before.MainPID ? st : null;
-    }, 60_000, 200);
+    const after = await restarted(before.MainPID!);
     assert.equal(Number(after.NRestarts), Number(before.NRestarts) + 1);
     assert.match(await w.journal(cursor), /Main process exited, code=killed, status=9\/KILL/);
     w.s3.setDecide(forward);
@@ -106,10 +110,7 @@ describe('animal-sync.service under systemd', { skip }, () => {
     await waitFor('"Watchdog timeout" in the journal', async () => /Watchdog timeout \(limit 4s\)!/.test(await w.journal(cursor)), 30_000, 200);
     // systemd's SIGABRT is pending on the stopped process; let it be delivered.
     await w.c.run(['kill', '-CONT', before.MainPID!]);
-    const after = await waitFor('a restart after the watchdog', async () => {
-      const st = await w.show('NRestarts', 'MainPID', 'ActiveState', 'SubState');
-      return st.ActiveState === 'active' && st.SubState === 'running' && st.MainPID !== before.MainPID ? st : null;
-    }, 60_000, 200);
+    const after = await restarted(before.MainPID!);
     assert.equal(Number(after.NRestarts), Number(before.NRestarts) + 1);
     assert.match(await w.journal(cursor), /Failed with result 'watchdog'/);
   });

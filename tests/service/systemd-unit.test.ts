@@ -98,6 +98,8 @@ describe('systemd/animal-sync.service', () => {
     assert.notEqual(unitValue(text, 'MemoryDenyWriteExecute'), 'yes');
     // Node is killed with SIGSYS by @system-service alone (pkey_alloc).
     assert.match(text, /^SystemCallFilter=@system-service\b.*\bpkey_alloc\b/m);
+    // `systemctl reload`: SIGHUP = a full rescan (tests/systemd proves it under systemd).
+    assert.match(unitValue(text, 'ExecReload') ?? '', /^(\/bin\/)?kill -HUP \$MAINPID$/);
     assert.doesNotMatch(text, /^Environment=AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)=/m, 'no AWS keys in the unit');
   });
 

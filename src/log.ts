@@ -77,7 +77,7 @@ export interface LoggerOptions {
   destination?: DestinationStream;
   /** 1 = stdout (daemons: journald keeps it), 2 = stderr (default: stdout stays for results). */
   fd?: 1 | 2;
-  /** Where readable lines go instead of the fd (a progress bar's log stream, which prints them above the bar). */
+  /** Where readable lines go instead of the fd's stream (a progress bar's log stream). */
   out?: NodeJS.WritableStream;
   env?: NodeJS.ProcessEnv;
 }
@@ -93,7 +93,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const env = opts.env ?? process.env;
   const fd = opts.fd ?? 2;
   const format = opts.destination ? (opts.json === false ? 'pretty' : 'json') : formatFor(fd, opts, env);
-  const out = opts.destination ?? (format === 'pretty' && opts.out ? opts.out : pino.destination({ fd, sync: true }));
+  const out = opts.destination ?? (format === 'pretty' && opts.out ? { write: (line: string) => opts.out!.write(line) } : pino.destination({ fd, sync: true }));
   const dest = format === 'journal' ? journalDestination(out) : format === 'pretty' ? prettyDestination(out, env) : out;
   return pino({
     level: opts.level ?? 'info',

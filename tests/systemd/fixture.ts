@@ -128,9 +128,24 @@ export async function startWorld(t: { diagnostic(m: string): void }): Promise<Wo
   }
 }
 
+export interface DaemonRecord {
+  /** pino's level: a number (50) in older lines, a name ("error") since log.ts writes names. */
+  level: number | string;
+  time: number;
+  msg: string;
+  [k: string]: unknown;
+}
+
+const LEVEL_NUMBERS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+
+/** A record's level as pino's number, whichever way the line spells it. */
+export function levelNumber(r: DaemonRecord): number {
+  return typeof r.level === 'number' ? r.level : (LEVEL_NUMBERS[r.level] ?? NaN);
+}
+
 /** The daemon's JSON log records among journal lines (`-o cat`). */
-export function daemonRecords(journal: string): { level: number; time: number; msg: string; [k: string]: unknown }[] {
-  return journal.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; time: number; msg: string });
+export function daemonRecords(journal: string): DaemonRecord[] {
+  return journal.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as DaemonRecord);
 }
 
 /** ms since the epoch of a `systemctl show --timestamp=us+utc` value ("Wed 2026-12-02 13:57:32.123456 UTC"). */

@@ -81,6 +81,14 @@ describe('log', () => {
     assert.equal((line!.credentials as Record<string, string>).accessKeyId, 'AKIAEXAMPLE');
   });
 
+  it('readable lines go to `out` when given (a progress bar prints them above itself)', () => {
+    let out = '';
+    const stream = new Writable({ write(chunk: Buffer, _e, cb) { out += chunk.toString(); cb(); } });
+    const log = createLogger({ json: false, out: stream, env: { NO_COLOR: '1' } });
+    log.warn({ path: 'dog/a.png' }, 'skipped');
+    assert.match(out, /^\[\d\d:\d\d:\d\d\] WARN: skipped \{"path":"dog\/a.png"\}\n$/);
+  });
+
   it('maps pino levels to syslog priorities: fatal crit, error err, warn warning, info, debug and trace debug', () => {
     assert.deepEqual([60, 50, 40, 30, 20, 10].map(syslogPriority), [2, 3, 4, 6, 7, 7]);
   });

@@ -91,7 +91,7 @@ export function makeStores(config: Config): Stores {
 }
 
 /** The logger the settings ask for; `fd` 1 for daemons (journald keeps stdout), else stderr. */
-export function loggerFor(config: Pick<Config, 'logLevel' | 'logFormat'>, opts: Pick<LoggerOptions, 'fd'> = {}): Logger {
+export function loggerFor(config: Pick<Config, 'logLevel' | 'logFormat'>, opts: Pick<LoggerOptions, 'fd' | 'out'> = {}): Logger {
   return createLogger({ level: config.logLevel, json: config.logFormat === 'auto' ? undefined : config.logFormat === 'json', ...opts });
 }
 

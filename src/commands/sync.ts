@@ -1,7 +1,7 @@
 import type { CommandModule } from './types.ts';
-import { configFromArgs, makeStores, type Stores } from '../context.ts';
+import { configFromArgs, loggerFor, makeStores, type Stores } from '../context.ts';
 import type { Config } from '../config.ts';
-import { createLogger, type Logger } from '../log.ts';
+import type { Logger } from '../log.ts';
 import { printJson } from '../output.ts';
 import type { SyncMetrics } from '../service/metrics.ts';
 import { SyncIndex, META_LAST_RECONCILE } from '../sync/index-db.ts';
@@ -136,7 +136,7 @@ export const syncCommand: CommandModule = {
     // On a terminal, the log lines of a one-off pass are printed above its progress bar.
     const progress = once && !json && !dryRun ? createProgress() : undefined;
     // A daemon logs to stdout (journald); one-off commands keep stdout for their result.
-    const log = createLogger({ level: config.logLevel, fd: once ? 2 : 1, out: progress?.logStream });
+    const log = loggerFor(config, { fd: once ? 2 : 1, out: progress?.logStream });
     const stores = makeStores(config);
     try {
       if (once) await runOnce(config, log, stores, { dryRun, force: Boolean(argv.force), json, progress });

@@ -73,7 +73,7 @@ describe('animal-sync local', () => {
   it('honours --log-level: at debug it shows DynamoDB Local\'s own lines', async () => {
     const local = await startLocal(tempDir('animal-sync-local-'), ['--no-sync', '--log-level', 'debug']);
     try {
-      await waitFor('a DynamoDB Local line at debug', () => local.output().split('\n').some((l) => l.includes('"component":"dynamodb-local"') && l.includes('"level":20')), 10000);
+      await waitFor('a DynamoDB Local line at debug', () => local.output().split('\n').some((l) => l.includes('"component":"dynamodb-local"') && l.includes('"level":"debug"')), 10000);
     } finally {
       local.child.kill('SIGTERM');
     }

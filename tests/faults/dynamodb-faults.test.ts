@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { dynamoError, faultPlan, startFaultProxy, type Fault, type FaultProxy, type PlannedFault, type ProxiedRequest } from '../helpers/fault-proxy.ts';
-import { assertConvergedAfterFaults, daemonThrough, fullReconcile, logLines, setupFaultSync, startLambdaLog, waitConverged } from '../helpers/faults.ts';
+import { assertConvergedAfterFaults, assertHungRequestsTimedOut, daemonThrough, fullReconcile, logLines, setupFaultSync, startLambdaLog, waitConverged } from '../helpers/faults.ts';
 import { waitFor } from '../helpers/cli.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import type { SyncSetup } from '../helpers/sync.ts';
@@ -102,12 +102,7 @@ describe('DynamoDB faults', () => {
           assert.equal(await d.stop(), 0);
         }
         await assertConvergedAfterFaults(s, lambda, { animals: ['cat', 'fox'], stateDir: s.config.stateDir });
-        const hung = proxy.events.filter((e) => e.fault === 'hang');
-        assert.equal(hung.length, 2);
-        for (const e of hung) {
-          const waited = e.clientClosedAt! - e.at;
-          assert.ok(waited >= REQUEST_TIMEOUT_MS - 200 && waited <= REQUEST_TIMEOUT_MS + 1500, `hung ${e.op} was abandoned after ${waited} ms (requestTimeoutMs ${REQUEST_TIMEOUT_MS})`);
-        }
+        assertHungRequestsTimedOut(proxy, REQUEST_TIMEOUT_MS, 2);
       } finally {
         await proxy.stop();
         await lambda.stop();

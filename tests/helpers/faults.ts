@@ -183,3 +183,18 @@ export function logLines(d: Daemon, re: RegExp): Record<string, unknown>[] {
 export function daemonWithoutDacOverride(s: SyncSetup, env: Record<string, string> = {}): Daemon {
   return startDaemon({ ...s.env, ...env }, [], { wrap: ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--'] });
 }
+
+/**
+ * Every hung request of `proxy` was given up by the client, and because of its request timeout:
+ * not at once, not never. The bounds are loose on purpose: on a loaded machine the proxy sees a
+ * request some hundreds of ms after the client's timer started.
+ */
+export function assertHungRequestsTimedOut(proxy: FaultProxy, requestTimeoutMs: number, count: number): void {
+  const hung = proxy.events.filter((e) => e.fault === 'hang');
+  assert.equal(hung.length, count);
+  for (const e of hung) {
+    assert.ok(e.clientClosedAt, `the client gave up on hung ${e.op}`);
+    const waited = e.clientClosedAt - e.at;
+    assert.ok(waited >= requestTimeoutMs / 2 && waited <= requestTimeoutMs + 5000, `hung ${e.op} was abandoned after ${waited} ms (requestTimeoutMs ${requestTimeoutMs})`);
+  }
+}

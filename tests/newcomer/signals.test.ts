@@ -50,7 +50,7 @@ async function start(cmd: string, args: string[], opts: { sync?: boolean } = {})
   dirs.push(work);
   const dataDir = path.join(work, 'data');
   const ports = [await freePort(), await freePort()];
-  const env: NodeJS.ProcessEnv = { ...process.env, ANIMAL_SYNC_LOG_FORMAT: 'json' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ANIMAL_SYNC_LOG_FORMAT: 'json', NODE_DISABLE_COMPILE_CACHE: '1' };
   for (const k of Object.keys(env)) if (k.startsWith('npm_') || k.startsWith('AWS_ENDPOINT_URL')) delete env[k];
   const child = spawn(cmd, [...args, '--data-dir', dataDir, '--s3-port', String(ports[0]), '--dynamodb-port', String(ports[1]),
     '--inbox', path.join(work, 'inbox'), '--state-dir', path.join(work, 'state'), ...(opts.sync ? [] : ['--no-sync'])],

@@ -16,12 +16,14 @@ const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'
 
 /** PATH for a child: the machine's tools, without the project's node_modules/.bin. */
 const basePath = (process.env.PATH ?? '').split(':').filter((p) => !p.includes('node_modules')).join(':');
+/** npm enables Node's compile cache under TMPDIR; the run's temp folder must stay empty. */
+const npmEnv = { ...process.env, PATH: basePath, NODE_DISABLE_COMPILE_CACHE: '1' };
 
 describe('the installable package', () => {
   it('npm pack holds only what it needs, and a global install runs from any directory', { timeout: 300000 }, () => {
     const packDir = path.join(work, 'pack');
     mkdirSync(packDir);
-    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', packDir, '--loglevel=error'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PATH: basePath } });
+    const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir, '--loglevel=error'], { cwd: ROOT, encoding: 'utf8', env: npmEnv });
     const [info] = JSON.parse(out.slice(out.indexOf('['))) as { filename: string; files: { path: string }[] }[];
     const files = info!.files.map((f) => f.path);
     assert.ok(files.includes('bin/animal-sync') && files.includes('dist/cli.js') && files.includes('config/default.json'), files.join(' '));
@@ -29,7 +31,7 @@ describe('the installable package', () => {
 
     const prefix = path.join(work, 'prefix');
     execFileSync('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', path.join(packDir, info!.filename)],
-      { cwd: work, encoding: 'utf8', env: { ...process.env, PATH: basePath }, stdio: ['ignore', 'pipe', 'pipe'] });
+      { cwd: work, encoding: 'utf8', env: npmEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const elsewhere = tempDir('animal-sync-test-');
     try {
       const env = { PATH: `${path.join(prefix, 'bin')}:${basePath}`, HOME: elsewhere, AWS_EC2_METADATA_DISABLED: 'true' };

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBRecord } from 'aws-lambda';
 import type { Logger } from '../log.ts';
 import { makeDynamoClient, type AwsSettings } from '../stores/aws.ts';
 import { gatherBatch } from './batching.ts';
@@ -57,6 +58,8 @@ export interface StreamRunnerOptions {
   /** Also show each handler line here; default process.stdout, null = file only. */
   echo?: LineSink | null;
   log: Logger;
+  /** Sees each batch just before the handler does (the gallery's live feed); must not throw. */
+  onRecords?: (records: readonly DynamoDBRecord[]) => void;
   /** Prebuilt clients (tests, fault injection); otherwise built from `aws` and destroyed on stop. */
   clients?: { streams?: DynamoDBStreamsClient; dynamodb?: DynamoDBClient };
 }
@@ -188,7 +191,9 @@ export async function startStreamRunner(opts: StreamRunnerOptions): Promise<Stre
         });
         if (batch.stopped) break;
         if (batch.records.length > 0) {
-          const result = await deliverBatch(batch.records.map((r) => toLambdaRecord(r, arn)), {
+          const records = batch.records.map((r) => toLambdaRecord(r, arn));
+          opts.onRecords?.(records);
+          const result = await deliverBatch(records, {
             handler,
             checkpoint: async (seq) => {
               store.advance(arn, shard.shardId, seq);

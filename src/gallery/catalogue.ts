@@ -78,20 +78,41 @@ export class Catalogue {
   /**
    * The animals, without touching the table: the S3 key layout is animals/<animal>/..., so a
    * ListObjectsV2 with Delimiter "/" returns one common prefix per animal (one request per
-   * 1000 animals, however many pictures there are).
+   * 1000 animals, however many pictures there are). s3rver's Delimiter listing misses prefixes
+   * more than one folder deep, so when it finds none, a skip-scan tells an empty bucket from that.
    */
   async animals(): Promise<string[]> {
-    const out: string[] = [];
+    const found = new Set<string>();
     let token: string | undefined;
     do {
       const res = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: ANIMALS_PREFIX, Delimiter: '/', ContinuationToken: token }));
-      for (const p of res.CommonPrefixes ?? []) {
-        const name = p.Prefix?.slice(ANIMALS_PREFIX.length, -1) ?? '';
-        if (isValidAnimal(name)) out.push(name);
-      }
+      for (const p of res.CommonPrefixes ?? []) found.add(p.Prefix?.slice(ANIMALS_PREFIX.length, -1) ?? '');
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
-    return out.sort();
+    if (found.size === 0) for (const name of await this.animalsBySkipScan()) found.add(name);
+    return [...found].filter(isValidAnimal).sort();
+  }
+
+  /** Each request starts after the previous animal's keys; s3rver fails a truncated listing
+   * (DES continuation tokens need --openssl-legacy-provider), so pages are 1000 keys. */
+  private async animalsBySkipScan(): Promise<string[]> {
+    const out: string[] = [];
+    let after = ANIMALS_PREFIX;
+    for (let i = 0; i < 10_000; i++) {
+      const res = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: ANIMALS_PREFIX, StartAfter: after, MaxKeys: 1000 }));
+      const keys = (res.Contents ?? []).map((o) => o.Key?.slice(ANIMALS_PREFIX.length) ?? '');
+      if (keys.length === 0) break;
+      for (const rest of keys) {
+        const name = rest.slice(0, Math.max(0, rest.indexOf('/')));
+        if (name && out.at(-1) !== name) out.push(name);
+      }
+      const last = keys.at(-1)!;
+      const name = out.at(-1);
+      // "~" sorts after the date folders under an animal: jump past the rest of its keys.
+      after = ANIMALS_PREFIX + (name && last.startsWith(name + '/') ? `${name}/~` : last);
+      if (!res.IsTruncated && keys.length < 1000) break;
+    }
+    return out;
   }
 
   async page(animal: string, limit: number, cursor?: string): Promise<ItemPage> {

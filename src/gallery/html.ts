@@ -54,7 +54,7 @@ export function card(p: PictureView): string {
   const meta = [p.size, p.dims].filter(Boolean).map(esc).join(' · ');
   return `<li class="card" data-id="${esc(p.id)}" data-sort="${esc(p.sort)}">
 <a href="${esc(p.href)}"><img src="${esc(p.thumb)}" alt="${esc(p.name)}" loading="lazy" decoding="async" width="320" height="320"></a>
-<div class="caption"><span class="name" title="${esc(p.name)}">${esc(p.name)}</span><span class="meta">${meta || MISSING}</span><time datetime="${esc(p.at)}">${esc(orMissing(p.time))}</time></div>
+<div class="caption"><span class="name" title="${esc(p.name)}">${esc(p.name)}</span><span class="meta">${meta || MISSING}</span><time datetime="${esc(p.at)}" title="${esc(p.time)}">${esc(orMissing(p.time.replace(/:\d\d UTC$/, ' UTC')))}</time></div>
 </li>`;
 }
 

@@ -1,0 +1,88 @@
+// A real Chromium (Debian's /usr/bin/chromium) driven by puppeteer-core, with a fresh profile in
+// a temp folder that is removed on close. Every page records its JS errors, console errors and
+// any request that would leave this machine (those are aborted, never sent).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export interface WatchedPage {
+  page: Page;
+  /** pageerror and console.error messages. */
+  errors: string[];
+  /** URLs of requests to anything but 127.0.0.1 / localhost. */
+  offMachine: string[];
+  requests: string[];
+}
+
+export interface TestBrowser {
+  open(url: string, opts?: { width?: number; height?: number; dark?: boolean }): Promise<WatchedPage>;
+  close(): Promise<void>;
+}
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export async function launchBrowser(): Promise<TestBrowser> {
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'animal-sync-chromium-'));
+  let browser: Browser;
+  try {
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      userDataDir: profile,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+    });
+  } catch (err) {
+    rmSync(profile, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    async open(url, opts = {}) {
+      const page = await browser.newPage();
+      await page.setViewport({ width: opts.width ?? 1280, height: opts.height ?? 860, deviceScaleFactor: 1 });
+      if (opts.dark !== undefined) await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: opts.dark ? 'dark' : 'light' }]);
+      const watched: WatchedPage = { page, errors: [], offMachine: [], requests: [] };
+      page.on('pageerror', (err) => watched.errors.push(`pageerror: ${(err as Error).message ?? String(err)}`));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') watched.errors.push(`console.error: ${msg.text()} (${msg.location().url ?? ''})`);
+      });
+      await page.setRequestInterception(true);
+      page.on('request', (req) => {
+        const u = new URL(req.url());
+        watched.requests.push(req.url());
+        if ((u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'ws:') && !LOCAL_HOSTS.has(u.hostname.toLowerCase()) && u.hostname !== '[::1]') {
+          watched.offMachine.push(req.url());
+          void req.abort();
+        } else {
+          void req.continue();
+        }
+      });
+      await page.goto(url, { waitUntil: 'load' });
+      return watched;
+    },
+    async close() {
+      await browser.close().catch(() => undefined);
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The little of the DOM these helpers touch (the project's tsconfig has no DOM lib). */
+interface DomNode {
+  textContent: string | null;
+  complete?: boolean;
+  naturalWidth?: number;
+  dataset: Record<string, string | undefined>;
+  querySelector(selector: string): DomNode | null;
+}
+type DomCard = DomNode;
+
+/** The grid's cards as the browser shows them: name text, and whether the thumbnail loaded. */
+export function gridCards(page: Page): Promise<{ id: string; name: string; loaded: boolean }[]> {
+  return page.$$eval('#grid li.card', (cards) => (cards as unknown as DomCard[]).map((li) => {
+    const img = li.querySelector('img');
+    return { id: li.dataset.id ?? '', name: li.querySelector('.name')?.textContent ?? '', loaded: !!img && img.complete === true && (img.naturalWidth ?? 0) > 0 };
+  }));
+}

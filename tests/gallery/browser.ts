@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { waitFor } from '../helpers/cli.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -18,7 +19,7 @@ export interface WatchedPage {
 }
 
 export interface TestBrowser {
-  open(url: string, opts?: { width?: number; height?: number; dark?: boolean }): Promise<WatchedPage>;
+  open(url: string, opts?: { width?: number; height?: number; dark?: boolean; still?: boolean }): Promise<WatchedPage>;
   close(): Promise<void>;
 }
 
@@ -42,7 +43,11 @@ export async function launchBrowser(): Promise<TestBrowser> {
     async open(url, opts = {}) {
       const page = await browser.newPage();
       await page.setViewport({ width: opts.width ?? 1280, height: opts.height ?? 860, deviceScaleFactor: 1 });
-      if (opts.dark !== undefined) await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: opts.dark ? 'dark' : 'light' }]);
+      await page.emulateMediaFeatures([
+        ...(opts.dark !== undefined ? [{ name: 'prefers-color-scheme', value: opts.dark ? 'dark' : 'light' }] : []),
+        // A screenshot without the cards' fade-in half done.
+        ...(opts.still ? [{ name: 'prefers-reduced-motion', value: 'reduce' }] : []),
+      ]);
       const watched: WatchedPage = { page, errors: [], offMachine: [], requests: [] };
       page.on('pageerror', (err) => watched.errors.push(`pageerror: ${(err as Error).message ?? String(err)}`));
       page.on('console', (msg) => {
@@ -85,4 +90,9 @@ export function gridCards(page: Page): Promise<{ id: string; name: string; loade
     const img = li.querySelector('img');
     return { id: li.dataset.id ?? '', name: li.querySelector('.name')?.textContent ?? '', loaded: !!img && img.complete === true && (img.naturalWidth ?? 0) > 0 };
   }));
+}
+
+/** Waits until the page's live script holds an open event stream. */
+export async function waitLive(w: WatchedPage): Promise<void> {
+  await waitFor('the live connection', () => w.page.$eval('body', (b) => (b as unknown as DomNode).dataset.liveState === 'open'), 10_000);
 }

@@ -24,7 +24,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv, cwd: string, ready: R
     url = await waitFor(`${args[0]} to print the gallery URL`, () => ready.exec(out)?.[1], 90_000);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`${String(err)}\n${out}`);
+    throw new Error(`${String(err)}\n${out}`, { cause: err });
   }
   return {
     child, url, exited, output: () => out,

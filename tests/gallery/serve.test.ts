@@ -11,7 +11,7 @@ import type { Stores } from '../../src/context.ts';
 import { keyOf, type ImageItem } from '../../src/model.ts';
 import { waitFor } from '../helpers/cli.ts';
 import { startTestStack, tempDir, type TestStack } from '../helpers/stack.ts';
-import { gridCards, launchBrowser, type TestBrowser } from './browser.ts';
+import { gridCards, launchBrowser, waitLive, type TestBrowser } from './browser.ts';
 import { putLegacyPicture, putPicture } from './catalogue.ts';
 import { startServe, type RunningCli } from './processes.ts';
 
@@ -166,7 +166,7 @@ describe('animal-sync serve', () => {
   it('live by polling: a new item appears and a deleted one disappears without a reload; a restart of the server resumes without duplicates', async () => {
     const w = await browser.open(`${serve.url}a/owl`);
     await w.page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
-    await waitFor('the live connection', () => w.page.$eval('body', (b) => (b as unknown as { dataset: Record<string, string> }).dataset.liveState === 'open'), 10_000);
+    await waitLive(w);
     const added = await putPicture(stores, 'owl', 'arrived-live.png');
     await waitFor('the new card', async () => (await gridCards(w.page)).some((c) => c.id === added.image_id && c.loaded), 15_000);
     await stores.items.delete(keyOf(owl[0]!));

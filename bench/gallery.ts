@@ -90,7 +90,7 @@ async function main(): Promise<void> {
       for (let run = 0; run < 5; run++) {
         const t1 = performance.now();
         // Tall enough that all 200 lazy images are in view and load.
-        const w = await browser.open(gridUrl, { width: 1280, height: 10_000 });
+        const w = await browser.open(gridUrl, { width: 1280, height: 10_000, intercept: false, cache: false });
         await w.page.waitForFunction(() => {
           const imgs = [...(globalThis as unknown as { document: { querySelectorAll(s: string): { complete: boolean; naturalWidth: number }[] } }).document.querySelectorAll('#grid img')];
           return imgs.length === 200 && imgs.every((i) => i.complete && i.naturalWidth > 0);

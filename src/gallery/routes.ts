@@ -76,8 +76,30 @@ async function thumbnailKey(c: RouteContext, item: CatalogueItem): Promise<strin
   return `id-${item.image_id}-etag-${etag.replace(/[^A-Za-z0-9]/g, '')}`;
 }
 
-async function thumbnail(c: RouteContext, item: CatalogueItem): Promise<void> {
+/**
+ * Thumbnail URLs already answered: URL → cache key, for a short while. A grid of 200 then
+ * costs no GetItem per thumbnail; the URL carries the content tag, so a changed picture never
+ * hits a stale entry, and a deleted one keeps its thumbnail at most this long.
+ */
+const recentThumbs = new Map<string, { key: string; until: number }>();
+const RECENT_MS = 30_000;
+
+async function thumbnailKeyFor(c: RouteContext): Promise<{ key: string; item?: CatalogueItem }> {
+  const url = c.url.pathname + c.url.search;
+  const hit = recentThumbs.get(url);
+  if (hit && hit.until > Date.now()) return { key: hit.key };
+  const [, , a, b] = c.url.pathname.split('/');
+  const item = await itemOf(c, a, b);
   const key = await thumbnailKey(c, item);
+  if (recentThumbs.size >= 10_000) recentThumbs.clear();
+  recentThumbs.set(url, { key, until: Date.now() + RECENT_MS });
+  return { key, item };
+}
+
+async function thumbnail(c: RouteContext): Promise<void> {
+  const found = await thumbnailKeyFor(c);
+  const key = found.key;
+  let item = found.item;
   const etag = `"${key}"`;
   const cacheHeaders = { etag, 'cache-control': 'private, max-age=86400' };
   if (c.req.headers['if-none-match'] === etag) {
@@ -85,7 +107,11 @@ async function thumbnail(c: RouteContext, item: CatalogueItem): Promise<void> {
     c.res.end();
     return;
   }
-  const file = await c.thumbnails.file(key, () => c.catalogue.object(item.s3_key));
+  const file = await c.thumbnails.cached(key) ?? await c.thumbnails.file(key, async () => {
+    const [, , a, b] = c.url.pathname.split('/');
+    item ??= await itemOf(c, a, b);
+    return c.catalogue.object(item.s3_key);
+  });
   const { size } = await stat(file);
   c.res.writeHead(200, { ...cacheHeaders, 'content-type': 'image/webp', 'content-length': size });
   if (c.req.method === 'HEAD') c.res.end();
@@ -149,7 +175,7 @@ export async function routeRequest(c: RouteContext): Promise<void> {
   } else if (first === 'a' && b !== undefined) {
     await picture(c, await itemOf(c, a, b));
   } else if (first === 'thumb' && b !== undefined) {
-    await thumbnail(c, await itemOf(c, a, b));
+    await thumbnail(c);
   } else if (first === 'image' && b !== undefined) {
     await proxyImage(c, await itemOf(c, a, b));
   } else if (first === 'events' && a === undefined) {

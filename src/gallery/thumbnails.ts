@@ -63,10 +63,16 @@ export class ThumbnailCache {
     this.queue = new PQueue({ concurrency: opts.concurrency ?? 2 });
   }
 
+  /** The path of the cached thumbnail for `key`, if it was made already. */
+  async cached(key: string): Promise<string | undefined> {
+    const file = path.join(this.dir, cacheFileName(key));
+    return (await stat(file).then(() => true, () => false)) ? file : undefined;
+  }
+
   /** The path of the cached thumbnail for `key`, made from `open()` the first time. */
   async file(key: string, open: () => Promise<ObjectSource>): Promise<string> {
     const file = path.join(this.dir, cacheFileName(key));
-    if (await stat(file).then(() => true, () => false)) return file;
+    if (await this.cached(key)) return file;
     let p = this.making.get(file);
     if (!p) {
       p = this.queue.add(() => this.make(file, open)).finally(() => this.making.delete(file));

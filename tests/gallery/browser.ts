@@ -19,7 +19,8 @@ export interface WatchedPage {
 }
 
 export interface TestBrowser {
-  open(url: string, opts?: { width?: number; height?: number; dark?: boolean; still?: boolean }): Promise<WatchedPage>;
+  /** `intercept: false` leaves requests alone (a benchmark: interception costs a round trip each). */
+  open(url: string, opts?: { width?: number; height?: number; dark?: boolean; still?: boolean; intercept?: boolean; cache?: boolean }): Promise<WatchedPage>;
   close(): Promise<void>;
 }
 
@@ -53,8 +54,10 @@ export async function launchBrowser(): Promise<TestBrowser> {
       page.on('console', (msg) => {
         if (msg.type() === 'error') watched.errors.push(`console.error: ${msg.text()} (${msg.location().url ?? ''})`);
       });
-      await page.setRequestInterception(true);
+      await page.setCacheEnabled(opts.cache ?? true);
+      await page.setRequestInterception(opts.intercept !== false);
       page.on('request', (req) => {
+        if (opts.intercept === false) return;
         const u = new URL(req.url());
         watched.requests.push(req.url());
         if ((u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'ws:') && !LOCAL_HOSTS.has(u.hostname.toLowerCase()) && u.hostname !== '[::1]') {

@@ -3,8 +3,6 @@
 //   /a/<animal>             its pictures, newest first (?cursor=…&fragment=cards: the next page)
 //   /a/<animal>/<id>?at=…   one picture, every attribute
 //   /thumb/<animal>/<id>?at=…, /image/<animal>/<id>?at=…[&download=1], /events, /assets/…
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { serveAsset } from './assets.ts';
@@ -107,15 +105,13 @@ async function thumbnail(c: RouteContext): Promise<void> {
     c.res.end();
     return;
   }
-  const file = await c.thumbnails.cached(key) ?? await c.thumbnails.file(key, async () => {
+  const body = await c.thumbnails.bytes(key, async () => {
     const [, , a, b] = c.url.pathname.split('/');
     item ??= await itemOf(c, a, b);
     return c.catalogue.object(item.s3_key);
   });
-  const { size } = await stat(file);
-  c.res.writeHead(200, { ...cacheHeaders, 'content-type': 'image/webp', 'content-length': size });
-  if (c.req.method === 'HEAD') c.res.end();
-  else await pipeline(createReadStream(file), c.res);
+  c.res.writeHead(200, { ...cacheHeaders, 'content-type': 'image/webp', 'content-length': body.length });
+  c.res.end(c.req.method === 'HEAD' ? undefined : body);
 }
 
 /** The full image through this process, for browsers that cannot reach the S3 endpoint. */

@@ -103,6 +103,7 @@ kbd { border: 1px solid var(--line); border-bottom-width: 2px; border-radius: 5p
   .grid { grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); gap: 10px; }
   .animals { grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 12px; }
   .status { font-size: 12px; }
+  .keys { display: none; }
 }
 `;
 

@@ -112,7 +112,11 @@ export const GALLERY_JS = String.raw`'use strict';
     }
     if (!grid || data.animal !== animal) return;
     if (type === 'remove') setCount(removeCard(data.id));
-    else setCount(place(parse(data.html).firstElementChild));
+    else {
+      var li = parse(data.html).firstElementChild;
+      li.classList.add('arrived');
+      setCount(place(li));
+    }
     updateEmpty();
   }
 

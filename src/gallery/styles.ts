@@ -50,8 +50,10 @@ h1 { margin: 0; font-size: clamp(22px, 3vw, 30px); letter-spacing: -0.01em; over
 .animals { grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 20px; }
 .card, .animal {
   background: var(--panel); border-radius: var(--radius); box-shadow: var(--shadow); overflow: hidden;
-  transition: transform .15s ease, box-shadow .15s ease; animation: appear .35s ease both;
+  transition: transform .15s ease;
 }
+/* Only cards that arrive live fade in: 200 animations at first paint would cost the first view. */
+.card.arrived { animation: appear .35s ease both; }
 .card:hover, .animal:hover { transform: translateY(-2px); }
 .animal a { text-decoration: none; display: block; }
 @keyframes appear { from { opacity: 0; transform: scale(.97); } to { opacity: 1; transform: none; } }

@@ -20,8 +20,9 @@ import { localCommand } from './commands/local.ts';
 import { syncCommand } from './commands/sync.ts';
 import { statusCommand } from './commands/status.ts';
 import { streamCommand } from './commands/stream.ts';
+import { serveCommand } from './commands/serve.ts';
 
-export const COMMANDS: CommandModule[] = [localCommand, syncCommand, statusCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand, streamCommand];
+export const COMMANDS: CommandModule[] = [localCommand, syncCommand, statusCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand, streamCommand, serveCommand];
 
 /** Where settings come from, and which config files this run would read. */
 function settingsEpilog(args: readonly string[], env: NodeJS.ProcessEnv = process.env): string {

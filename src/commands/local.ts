@@ -1,13 +1,25 @@
 import path from 'node:path';
 import type { CommandModule } from './types.ts';
 import { configFromArgs, loggerFor, makeStores } from '../context.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
 import { ensureInbox } from '../inbox.ts';
 import { stopWhenParentExits } from '../local/parent-watch.ts';
 import type { StreamRunner } from '../stream/runner.ts';
 import type { SyncDaemon } from '../sync/daemon.ts';
+import type { OpenGallery } from '../gallery/open.ts';
 
 function shellQuote(v: string): string {
   return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The gallery, fed by the in-process stream runner and the daemon's own index when they run. */
+async function startLocalGallery(config: Config, log: Logger, port: number, daemon: SyncDaemon | undefined): Promise<OpenGallery> {
+  const [{ openGallery }, { inProcessStatus, sharedStatus }, { META_LAST_RECONCILE }] = await Promise.all([
+    import('../gallery/open.ts'), import('../gallery/status.ts'), import('../sync/index-db.ts'),
+  ]);
+  const status = daemon ? inProcessStatus(daemon, META_LAST_RECONCILE) : sharedStatus(config);
+  return openGallery({ config, address: `127.0.0.1:${port}`, log, status, fedByStream: daemon !== undefined });
 }
 
 export const localCommand: CommandModule = {
@@ -19,6 +31,8 @@ export const localCommand: CommandModule = {
       .option('s3-port', { type: 'number', default: 4569, describe: 'port of the S3-compatible server' })
       .option('dynamodb-port', { type: 'number', default: 8000, describe: 'port of DynamoDB Local' })
       .option('sync', { type: 'boolean', default: true, describe: 'also run the sync daemon on the inbox (--no-sync: servers only)' })
+      .option('gallery', { type: 'boolean', default: true, describe: 'also serve the web gallery on 127.0.0.1 (--no-gallery: none)' })
+      .option('gallery-port', { type: 'number', default: 8080, describe: 'port of the gallery' })
       .example('$0 local', 'start the local stack and the daemon on ./inbox')
       .example('$0 local --no-sync', 'servers only'),
   async handler(argv) {
@@ -43,11 +57,13 @@ export const localCommand: CommandModule = {
     const withSync = argv.sync !== false;
     let runner: StreamRunner | undefined;
     let daemon: SyncDaemon | undefined;
+    let gallery: OpenGallery | undefined;
     let stopping = false;
     const stop = async (signal: string): Promise<void> => {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'stopping the local stack');
+      await gallery?.stop();
       await daemon?.stop().catch((err: unknown) => log.error({ err: String(err) }, 'daemon stop failed'));
       await runner?.stop().catch((err: unknown) => log.error({ err: String(err) }, 'stream runner stop failed'));
       stores.close();
@@ -68,10 +84,14 @@ export const localCommand: CommandModule = {
         runner = await startStreamRunner({
           aws: config, table: config.table, stateDir: config.stateDir, log,
           logFile: path.join(dataDir, 'lambda.log'), failureFile: path.join(dataDir, 'stream-failures.jsonl'),
+          onRecords: (records) => gallery?.onStreamRecords(records),
         });
         daemon = await SyncDaemon.start({ config, log, stores });
       }
+      // A busy port costs the gallery, not the whole stack.
+      if (argv.gallery !== false) gallery = await startLocalGallery(config, log, Number(argv.galleryPort), daemon).catch((err: unknown) => void log.warn({ err: String(err) }, 'gallery not started'));
     } catch (err) {
+      await gallery?.stop().catch(() => undefined);
       await daemon?.stop().catch(() => undefined);
       await runner?.stop().catch(() => undefined);
       await stack.stop();
@@ -85,6 +105,7 @@ export const localCommand: CommandModule = {
         `  DynamoDB Local   ${stack.dynamodbEndpoint}  table ${config.table} (stream NEW_AND_OLD_IMAGES)`,
         `  inbox            ${config.inbox}${withSync ? ' (watched: drop <animal>/<name>.png files here)' : ' (not watched: --no-sync)'}`,
         ...(withSync ? [`  Lambda log       ${path.join(dataDir, 'lambda.log')} (stream runner; lines also appear below)`] : []),
+        ...(gallery ? [`  gallery          ${gallery.url}  (open it in a browser)`] : []),
         '',
         'In another shell, point animal-sync (or the AWS CLI) at it with:',
         ...lines,

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBRecord } from 'aws-lambda';
 import type { Logger } from '../log.ts';
 import type { AwsSettings } from '../stores/aws.ts';
 import type { StreamHandler } from './deliver.ts';
@@ -42,6 +43,8 @@ export interface StreamRunnerOptions {
   /** Also show each handler line here; default process.stdout, null = file only. */
   echo?: LineSink | null;
   log: Logger;
+  /** Sees each batch just before the handler does (the gallery's live feed); must not throw. */
+  onRecords?: (records: readonly DynamoDBRecord[]) => void;
   /** Prebuilt clients (tests, fault injection); otherwise built from `aws` and destroyed on stop. */
   clients?: { streams?: DynamoDBStreamsClient; dynamodb?: DynamoDBClient };
 }
@@ -59,6 +62,7 @@ export interface ResolvedOptions {
   pollIntervalMs: number;
   shardDiscoveryIntervalMs: number;
   retryDelayMs: number;
+  onRecords: ((records: readonly DynamoDBRecord[]) => void) | undefined;
 }
 
 function intOption(name: string, value: unknown, fallback: number, min: number, max: number): number {
@@ -90,5 +94,6 @@ export function resolveRunnerOptions(o: StreamRunnerOptions): Readonly<ResolvedO
     pollIntervalMs: intOption('pollIntervalMs', o.pollIntervalMs, 250, 1, 60_000),
     shardDiscoveryIntervalMs: intOption('shardDiscoveryIntervalMs', o.shardDiscoveryIntervalMs, 10_000, 1, 3_600_000),
     retryDelayMs: intOption('retryDelayMs', o.retryDelayMs, 1000, 0, 300_000),
+    onRecords: o.onRecords,
   });
 }

@@ -53,7 +53,9 @@ export async function readShard(deps: ShardWorkerDeps, shard: ShardInfo): Promis
       });
       if (batch.stopped) break;
       if (batch.records.length > 0) {
-        const result = await deliverBatch(batch.records.map((r) => toLambdaRecord(r, streamArn)), {
+        const records = batch.records.map((r) => toLambdaRecord(r, streamArn));
+        o.onRecords?.(records);
+        const result = await deliverBatch(records, {
           handler: deps.handler,
           checkpoint: async (seq) => {
             store.advance(streamArn, shardId, seq);

@@ -22,7 +22,7 @@ async function startLocal(cwd: string, extraArgs: string[] = []) {
   const dynamodbPort = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, ANIMAL_SYNC_LOG_FORMAT: 'json', ANIMAL_SYNC_STABILITY_MS: '100' };
   for (const k of ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_DYNAMODB_STREAMS']) delete env[k];
-  const child = spawn(BIN, ['local', '--s3-port', String(s3Port), '--dynamodb-port', String(dynamodbPort), ...extraArgs], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(BIN, ['local', '--s3-port', String(s3Port), '--dynamodb-port', String(dynamodbPort), '--gallery-port', '0', ...extraArgs], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d));
   child.stderr.on('data', (d: Buffer) => (out += d));

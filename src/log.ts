@@ -67,7 +67,29 @@ function prettyDestination(out: DestinationStream, env: NodeJS.ProcessEnv): Dest
     ignore: 'pid,hostname',
     singleLine: true,
   });
-  return { write: (line: string) => out.write(pretty(line)) };
+  return { write: (line: string) => out.write(pretty(withoutEchoes(line))) };
+}
+
+/**
+ * A readable line need not repeat what its message already says: `skipped dog/a.png: not a PNG`
+ * keeps `path` and `reason` for machines (JSON), but on a terminal they would say it twice.
+ */
+export function withoutEchoes(line: string): string {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  const msg = typeof o.msg === 'string' ? o.msg : '';
+  let dropped = false;
+  for (const [k, v] of Object.entries(o)) {
+    if (k !== 'msg' && typeof v === 'string' && v.length > 0 && msg.includes(v)) {
+      delete o[k];
+      dropped = true;
+    }
+  }
+  return dropped ? JSON.stringify(o) + '\n' : line;
 }
 
 export interface LoggerOptions {

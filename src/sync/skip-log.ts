@@ -14,7 +14,9 @@ export class SkipLog {
   note(s: Skipped): void {
     if (this.lastReason.get(s.path) === s.reason) return;
     this.lastReason.set(s.path, s.reason);
-    this.log.warn({ path: s.path, reason: s.reason }, `skipped ${s.path}: ${s.reason}`);
+    // A temporary file is a download or an editor at work, not a problem: a quiet line.
+    if (s.reason.startsWith('temporary file')) this.log.info({ path: s.path, reason: s.reason }, `skipped ${s.path} for now: waiting for it to finish (${s.reason})`);
+    else this.log.warn({ path: s.path, reason: s.reason }, `skipped ${s.path}: ${s.reason}`);
   }
 
   forget(path: string): void {

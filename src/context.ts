@@ -37,7 +37,7 @@ type Loaded = { objects: ObjectStore; items: ItemStore; close(): void };
  * The stores, with the AWS SDK loaded on first use: a pass with nothing to do (and `--help`)
  * never pays the SDK's start-up time and memory.
  */
-export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env): Stores {
+export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env, opts: { log?: Logger } = {}): Stores {
   let loading: Promise<Loaded> | undefined;
   let loaded: Loaded | undefined;
   let closed = false;
@@ -50,7 +50,9 @@ export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env)
       const raw = makeDynamoClient(config, env);
       const result: Loaded = {
         objects: new S3ObjectStore(s3, config.bucket, { partSizeBytes: config.partSizeBytes }),
-        items: new DynamoItemStore(raw, makeDocumentClient(raw), config.table, { itemWrites: config.itemWriteMode }),
+        items: new DynamoItemStore(raw, makeDocumentClient(raw), config.table, {
+          itemWrites: config.itemWriteMode, fallBackToBatch: config.itemWritesFallback, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL, log: opts.log,
+        }),
         close() {
           s3.destroy();
           raw.destroy();
@@ -79,6 +81,7 @@ export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env)
     findByImageId: async (a, id) => (await load()).items.findByImageId(a, id),
     delete: async (k, o) => (await load()).items.delete(k, o),
     ensureTable: async (o) => (await load()).items.ensureTable(o),
+    checkItemWrites: async () => (await load()).items.checkItemWrites(),
   };
   return {
     objects,
@@ -98,6 +101,6 @@ export function makeContext(argv: GlobalArgs, opts: { logToStdout?: boolean } = 
     config,
     log,
     json: Boolean(argv.json),
-    stores: () => (stores ??= makeStores(config)),
+    stores: () => (stores ??= makeStores(config, process.env, { log })),
   };
 }

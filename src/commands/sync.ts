@@ -133,8 +133,10 @@ export const syncCommand: CommandModule = {
     if (dryRun && !once) throw new SyncFailedError('--dry-run only works with --once');
     // A daemon logs to stdout (journald); one-off commands keep stdout for their result.
     const log = createLogger({ level: config.logLevel, fd: once ? 2 : 1 });
-    const stores = makeStores(config);
+    const stores = makeStores(config, process.env, { log });
     try {
+      // An explicit `transact` against a store without transactions stops here, not file by file.
+      if (config.itemWrites === 'transact') await stores.items.checkItemWrites();
       if (once) await runOnce(config, log, stores, { dryRun, force: Boolean(argv.force), json: Boolean(argv.json) });
       else await runDaemon(config, log, stores, { force: Boolean(argv.force) });
     } finally {

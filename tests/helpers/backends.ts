@@ -103,7 +103,7 @@ export function describeBackends(title: string, body: (test: BackendTest, backen
   for (const backend of BACKENDS.filter((b) => !only || only.includes(b.name.toLowerCase()))) {
     describe(`${title} on ${backend.name}`, () => {
       let stack: TestStack | undefined;
-      const counts = { everywhere: 0, needsStreams: 0, needsTransactions: 0, skippedHere: 0 };
+      const counts = { everywhere: 0, needsStreams: 0, needsTransactions: 0, skippedHere: 0, notBuilt: 0 };
       before(async () => {
         stack = await backend.start();
         // Each back end's endpoints for the SDK clients this process makes (stores, stream runner).
@@ -111,7 +111,7 @@ export function describeBackends(title: string, body: (test: BackendTest, backen
       });
       after(async (t) => {
         t.diagnostic(`${backend.name}: ${counts.everywhere} test(s) for every back end, ${counts.needsStreams} need streams, ` +
-          `${counts.needsTransactions} need transactions; ${counts.skippedHere} skipped here for a missing capability`);
+          `${counts.needsTransactions} need transactions; ${counts.skippedHere} skipped here for a missing capability, ${counts.notBuilt} skipped everywhere (not built yet)`);
         await stack?.stop();
       });
       body((name, opts, fn) => {
@@ -121,6 +121,7 @@ export function describeBackends(title: string, body: (test: BackendTest, backen
         if (needs.includes('transactions')) counts.needsTransactions++;
         const missing = needs.filter((n) => !backend[n]);
         if (missing.length > 0) counts.skippedHere++;
+        else if (opts.skip) counts.notBuilt++;
         const label = needs.length ? `${name} [needs ${needs.join(', ')}]` : name;
         const skip = missing.length > 0 ? `${backend.name} has no ${missing.join(' and no ')}` : opts.skip;
         it(label, { skip }, (t) => fn(t, stack!));

@@ -59,7 +59,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'memoryBudgetMib', type: { kind: 'int', min: 8, max: 65536 }, description: 'File bytes that transfers in flight may hold in memory: a small file holds its size, a multipart upload 5 parts. Fewer files run at once when they would not fit.' },
   { key: 's3PathStyle', type: { kind: 'enum', values: ['auto', 'true', 'false'] }, description: 'Path-style S3 addressing; auto = on when AWS_ENDPOINT_URL_S3 is set.' },
   { key: 'checksumMode', type: { kind: 'enum', values: ['auto', 'when_required', 'when_supported'] }, description: 'SDK request checksums; auto = when_required for a custom S3 endpoint (S3-compatible servers reject CRC32 trailers).' },
-  { key: 'itemWrites', type: { kind: 'enum', values: ['auto', 'batch', 'transact'] }, description: 'How new items are written: batch = BatchWriteItem of 25 (cheapest on AWS), transact = TransactWriteItems of 100 (one commit; ~3.5x faster on DynamoDB Local), auto = transact for a custom DynamoDB endpoint.' },
+  { key: 'itemWrites', type: { kind: 'enum', values: ['auto', 'batch', 'transact'] }, description: 'How new items are written: batch = BatchWriteItem of 25 (cheapest on AWS), transact = TransactWriteItems of 100 (one commit; ~3.5x faster on DynamoDB Local), auto = transact for a custom DynamoDB endpoint, batch where that endpoint has no transactions (asked by the first write).' },
   { key: 'requestTimeoutMs', type: { kind: 'int', min: 100 }, description: 'Longest time one AWS request (request and response) may take.' },
   { key: 'connectTimeoutMs', type: { kind: 'int', min: 100 }, description: 'Longest time to open a connection to an endpoint.' },
   { key: 'maxAttempts', type: { kind: 'int', min: 1, max: 20 }, description: 'SDK attempts per AWS request (retries + 1).' },
@@ -86,6 +86,8 @@ export interface Config extends Readonly<Omit<ConfigValues, 'hostId'>> {
   readonly itemWriteMode: 'batch' | 'transact';
   /** Derived: the SDK region; undefined = the SDK's own chain (profile, instance metadata). */
   readonly region: string | undefined;
+  /** Derived: itemWrites auto chose transact, so a store without transactions falls back to batch. */
+  readonly itemWritesFallback: boolean;
   /** The --config / ANIMAL_SYNC_CONFIG file, if any. */
   readonly configFile: string | null;
   /** Every config file read, in the order applied (for `status` and `--help`). */
@@ -282,6 +284,7 @@ function finalizeConfig(v: ConfigValues, ctx: { env: NodeJS.ProcessEnv; cwd: str
     partSizeBytes: v.partSizeMib * 1024 * 1024,
     itemWriteMode: v.itemWrites === 'auto' ? (customDynamoEndpoint ? 'transact' : 'batch') : v.itemWrites,
     region,
+    itemWritesFallback: v.itemWrites === 'auto' && customDynamoEndpoint,
     configFile: ctx.configFile,
     configFiles: Object.freeze([...ctx.configFiles]),
   });

@@ -57,7 +57,7 @@ export function lazily<T extends object>(load: () => Promise<T>, fields: Omit<T,
  * The stores, with the AWS SDK loaded on first use: a pass with nothing to do (and `--help`)
  * never pays the SDK's start-up time and memory.
  */
-export function makeStores(config: Config): Stores {
+export function makeStores(config: Config, opts: { log?: Logger } = {}): Stores {
   let loading: Promise<Stores> | undefined;
   let loaded: Stores | undefined;
   let closed = false;
@@ -70,7 +70,9 @@ export function makeStores(config: Config): Stores {
       const raw = makeDynamoClient(config);
       const result: Stores = {
         objects: new S3ObjectStore(s3, config.bucket, { partSizeBytes: config.partSizeBytes }),
-        items: new DynamoItemStore(raw, makeDocumentClient(raw), config.table, { itemWrites: config.itemWriteMode }),
+        items: new DynamoItemStore(raw, makeDocumentClient(raw), config.table, {
+          itemWrites: config.itemWriteMode, fallBackToBatch: config.itemWritesFallback, endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB || process.env.AWS_ENDPOINT_URL, log: opts.log,
+        }),
         close() {
           s3.destroy();
           raw.destroy();
@@ -103,6 +105,6 @@ export function makeContext(argv: GlobalArgs): CommandContext {
     config,
     log,
     json: Boolean(argv.json),
-    stores: () => (stores ??= makeStores(config)),
+    stores: () => (stores ??= makeStores(config, { log })),
   };
 }

@@ -137,8 +137,10 @@ export const syncCommand: CommandModule = {
     const progress = once && !json && !dryRun ? createProgress() : undefined;
     // A daemon logs to stdout (journald); one-off commands keep stdout for their result.
     const log = loggerFor(config, { fd: once ? 2 : 1, out: progress?.logStream });
-    const stores = makeStores(config);
+    const stores = makeStores(config, { log });
     try {
+      // An explicit `transact` against a store without transactions stops here, not file by file.
+      if (config.itemWrites === 'transact') await stores.items.checkItemWrites();
       if (once) await runOnce(config, log, stores, { dryRun, force: Boolean(argv.force), json, progress });
       else await runDaemon(config, log, stores, { force: Boolean(argv.force) });
     } finally {

@@ -1,11 +1,6 @@
 // The DynamoDB side of the catalogue, through the DocumentClient: conditional puts, GetItem by
 // exact key, Query by partition (newest first), delete returning the old item.
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  ResourceNotFoundException,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   DeleteCommand,
@@ -16,14 +11,32 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TransientError } from '../errors.ts';
+import { ConfigError, errorMessage, isTransient, TransientError } from '../errors.ts';
 import { PUT_MANY_LIMIT, type ItemWriteMode } from './item-writes.ts';
+import { isRefusedOperation, OperationRefusedError, translateRefusal } from './refused.ts';
+import { ensureTable, type TableReport } from './table.ts';
 import { type ImageItem, type ImageKey, keyOf, partitionKey, SORT_KEY_PREFIX } from '../model.ts';
+
+export type { TableReport } from './table.ts';
 
 export interface QueryPage {
   items: ImageItem[];
   /** Opaque cursor for the next page; undefined at the end. */
   next: Record<string, unknown> | undefined;
+}
+
+/** Where the store's one-off notices go (the fallback of itemWrites auto). */
+export interface StoreLog {
+  warn(obj: object, msg: string): void;
+}
+
+export interface ItemStoreOptions {
+  itemWrites?: ItemWriteMode;
+  /** itemWrites auto on a custom endpoint: transact, and batch from the first refusal on. */
+  fallBackToBatch?: boolean;
+  /** The endpoint named in messages (AWS_ENDPOINT_URL_DYNAMODB); undefined = AWS. */
+  endpoint?: string;
+  log?: StoreLog;
 }
 
 export interface ItemStore {
@@ -45,51 +58,128 @@ export interface ItemStore {
   findByImageId(animal: string, imageId: string): Promise<ImageItem | null>;
   /** Deletes and returns the old item (null when there was none). */
   delete(key: ImageKey, opts?: { onlyIfSourceHost?: string }): Promise<ImageItem | null>;
-  ensureTable(opts?: { timeoutMs?: number }): Promise<'created' | 'exists'>;
+  ensureTable(opts?: { timeoutMs?: number }): Promise<TableReport>;
+  /**
+   * With an explicit itemWrites transact, asks the endpoint once whether it has transactions and
+   * throws a ConfigError naming the setting if not; any other mode asks nothing.
+   */
+  checkItemWrites(): Promise<void>;
 }
+
+const PROBE_KEY = { partition_key: 'PROBE#animal-sync', sort_key: 'PROBE' };
 
 export class DynamoItemStore implements ItemStore {
   readonly table: string;
   readonly putManyLimit: number;
   private readonly doc: DynamoDBDocumentClient;
   private readonly raw: DynamoDBClient;
-  private readonly writeMode: ItemWriteMode;
+  private writeMode: ItemWriteMode;
+  private readonly opts: ItemStoreOptions;
 
-  constructor(raw: DynamoDBClient, doc: DynamoDBDocumentClient, table: string, opts: { itemWrites?: ItemWriteMode } = {}) {
+  constructor(raw: DynamoDBClient, doc: DynamoDBDocumentClient, table: string, opts: ItemStoreOptions = {}) {
     this.raw = raw;
     this.doc = doc;
     this.table = table;
+    this.opts = opts;
     this.writeMode = opts.itemWrites ?? 'batch';
+    // Kept after a fallback: batchPut splits a request of 100 into four of 25.
     this.putManyLimit = PUT_MANY_LIMIT[this.writeMode];
   }
 
+  /** Every request goes through here, so that an operation the endpoint lacks is said plainly. */
+  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      throw translateRefusal(err, operation, this.opts.endpoint);
+    }
+  }
+
   async putNew(item: ImageItem): Promise<void> {
-    await this.doc.send(new PutCommand({
+    await this.call('PutItem', () => this.doc.send(new PutCommand({
       TableName: this.table,
       Item: item,
       ConditionExpression: 'attribute_not_exists(partition_key)',
-    }));
+    })));
   }
 
   async putReplace(item: ImageItem, expectedVersion: number): Promise<void> {
-    await this.doc.send(new PutCommand({
+    await this.call('PutItem', () => this.doc.send(new PutCommand({
       TableName: this.table,
       Item: item,
       ConditionExpression: '#v = :expected',
       ExpressionAttributeNames: { '#v': 'version' },
       ExpressionAttributeValues: { ':expected': expectedVersion },
-    }));
+    })));
   }
 
-  putMany(items: ImageItem[]): Promise<void> {
-    return this.writeMode === 'transact' ? this.transactPut(items) : this.batchPut(items);
+  async putMany(items: ImageItem[]): Promise<void> {
+    if (this.writeMode === 'batch') return this.batchPut(items);
+    try {
+      await this.transactPut(items);
+    } catch (err) {
+      // The first write's answer is the probe of itemWrites auto: nothing was written, and the
+      // same items go out again as a batch (unconditional puts of the same items: harmless).
+      if (!(err instanceof OperationRefusedError) || !this.opts.fallBackToBatch) throw err;
+      this.fallBackToBatch();
+      await this.batchPut(items);
+    }
+  }
+
+  /** Once per store, however many requests were in flight when the refusal came. */
+  private fallBackToBatch(): void {
+    if (this.writeMode === 'batch') return;
+    this.writeMode = 'batch';
+    const where = this.opts.endpoint ?? 'the DynamoDB endpoint';
+    this.opts.log?.warn({ endpoint: this.opts.endpoint, itemWrites: 'auto', using: 'batch' },
+      `${where} has no transactions (TransactWriteItems: UnknownOperationException); itemWrites auto writes new items with BatchWriteItem from now on`);
+  }
+
+  /** One transaction whose only Put has a condition that can never hold: nothing is ever written. */
+  private async hasTransactions(): Promise<boolean> {
+    try {
+      await this.doc.send(new TransactWriteCommand({
+        TransactItems: [{
+          Put: {
+            TableName: this.table,
+            Item: PROBE_KEY,
+            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': 'partition_key' },
+          },
+        }],
+      }));
+      return true;
+    } catch (err) {
+      if (isRefusedOperation(err)) return false;
+      if ((err as Error).name === 'TransactionCanceledException') return true;
+      throw err;
+    }
+  }
+
+  async checkItemWrites(): Promise<void> {
+    if (this.writeMode !== 'transact' || this.opts.fallBackToBatch) return;
+    let supported: boolean;
+    try {
+      supported = await this.hasTransactions();
+    } catch (err) {
+      // A store that is down at start is the daemon's to wait for; its writes will tell.
+      if (isTransient(err)) {
+        this.opts.log?.warn({ err: errorMessage(err) }, `could not ask the DynamoDB endpoint whether it has transactions: ${errorMessage(err)}`);
+        return;
+      }
+      throw err;
+    }
+    if (!supported) {
+      throw new ConfigError(`itemWrites: transact, but ${this.opts.endpoint ?? 'the DynamoDB endpoint'} has no transactions (TransactWriteItems answered UnknownOperationException); ` +
+        'set itemWrites to batch (--item-writes batch, ANIMAL_SYNC_ITEM_WRITES=batch) or auto');
+    }
   }
 
   private async batchPut(items: ImageItem[]): Promise<void> {
     for (let i = 0; i < items.length; i += 25) {
       let requests: Record<string, unknown>[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
-        const res = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests as never } }));
+        const res = await this.call('BatchWriteItem', () => this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests as never } })));
         requests = (res.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
         if (requests.length > 0) {
           // Unprocessed items are DynamoDB shedding load: worth another try later.
@@ -102,26 +192,26 @@ export class DynamoItemStore implements ItemStore {
 
   private async transactPut(items: ImageItem[]): Promise<void> {
     for (let i = 0; i < items.length; i += 100) {
-      await this.doc.send(new TransactWriteCommand({
+      await this.call('TransactWriteItems', () => this.doc.send(new TransactWriteCommand({
         TransactItems: items.slice(i, i + 100).map((Item) => ({ Put: { TableName: this.table, Item } })),
-      }));
+      })));
     }
   }
 
   async get(key: ImageKey): Promise<ImageItem | null> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: keyOf(key), ConsistentRead: true }));
+    const res = await this.call('GetItem', () => this.doc.send(new GetCommand({ TableName: this.table, Key: keyOf(key), ConsistentRead: true })));
     return (res.Item as ImageItem | undefined) ?? null;
   }
 
   async query(animal: string, opts: { limit?: number; next?: Record<string, unknown> } = {}): Promise<QueryPage> {
-    const res = await this.doc.send(new QueryCommand({
+    const res = await this.call('Query', () => this.doc.send(new QueryCommand({
       TableName: this.table,
       KeyConditionExpression: 'partition_key = :pk AND begins_with(sort_key, :img)',
       ExpressionAttributeValues: { ':pk': partitionKey(animal), ':img': SORT_KEY_PREFIX },
       ScanIndexForward: false,
       Limit: opts.limit,
       ExclusiveStartKey: opts.next,
-    }));
+    })));
     return { items: (res.Items ?? []) as ImageItem[], next: res.LastEvaluatedKey };
   }
 
@@ -129,13 +219,13 @@ export class DynamoItemStore implements ItemStore {
   async findByImageId(animal: string, imageId: string): Promise<ImageItem | null> {
     let next: Record<string, unknown> | undefined;
     do {
-      const res = await this.doc.send(new QueryCommand({
+      const res = await this.call('Query', () => this.doc.send(new QueryCommand({
         TableName: this.table,
         KeyConditionExpression: 'partition_key = :pk AND begins_with(sort_key, :img)',
         FilterExpression: 'image_id = :id',
         ExpressionAttributeValues: { ':pk': partitionKey(animal), ':img': SORT_KEY_PREFIX, ':id': imageId },
         ExclusiveStartKey: next,
-      }));
+      })));
       const found = res.Items?.[0];
       if (found) return found as ImageItem;
       next = res.LastEvaluatedKey;
@@ -144,7 +234,7 @@ export class DynamoItemStore implements ItemStore {
   }
 
   async delete(key: ImageKey, opts: { onlyIfSourceHost?: string } = {}): Promise<ImageItem | null> {
-    const res = await this.doc.send(new DeleteCommand({
+    const res = await this.call('DeleteItem', () => this.doc.send(new DeleteCommand({
       TableName: this.table,
       Key: keyOf(key),
       ReturnValues: 'ALL_OLD',
@@ -154,41 +244,11 @@ export class DynamoItemStore implements ItemStore {
             ExpressionAttributeValues: { ':host': opts.onlyIfSourceHost },
           }
         : {}),
-    }));
+    })));
     return (res.Attributes as ImageItem | undefined) ?? null;
   }
 
-  async ensureTable(opts: { timeoutMs?: number } = {}): Promise<'created' | 'exists'> {
-    let result: 'created' | 'exists' = 'exists';
-    try {
-      await this.raw.send(new DescribeTableCommand({ TableName: this.table }));
-    } catch (err) {
-      if (!(err instanceof ResourceNotFoundException) && (err as Error).name !== 'ResourceNotFoundException') throw err;
-      try {
-        await this.raw.send(new CreateTableCommand({
-          TableName: this.table,
-          AttributeDefinitions: [
-            { AttributeName: 'partition_key', AttributeType: 'S' },
-            { AttributeName: 'sort_key', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'partition_key', KeyType: 'HASH' },
-            { AttributeName: 'sort_key', KeyType: 'RANGE' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-          StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-        }));
-        result = 'created';
-      } catch (createErr) {
-        if ((createErr as Error).name !== 'ResourceInUseException') throw createErr;
-      }
-    }
-    const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
-    for (;;) {
-      const d = await this.raw.send(new DescribeTableCommand({ TableName: this.table }));
-      if (d.Table?.TableStatus === 'ACTIVE') return result;
-      if (Date.now() > deadline) throw new Error(`table ${this.table} did not become ACTIVE within ${opts.timeoutMs ?? 120_000} ms (status ${d.Table?.TableStatus})`);
-      await sleep(500);
-    }
+  ensureTable(opts: { timeoutMs?: number } = {}): Promise<TableReport> {
+    return ensureTable(this.raw, this.table, opts);
   }
 }

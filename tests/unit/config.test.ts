@@ -79,6 +79,10 @@ describe('config', () => {
     assert.equal(resolveConfig({ env: { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000' } }).itemWriteMode, 'transact');
     assert.equal(resolveConfig({ env: {} }).itemWriteMode, 'batch');
     assert.equal(resolveConfig({ env: { AWS_ENDPOINT_URL_DYNAMODB: 'http://x', ANIMAL_SYNC_ITEM_WRITES: 'batch' } }).itemWriteMode, 'batch');
+    // auto on a custom endpoint may fall back to batch (a store without transactions); explicit settings never do.
+    assert.equal(resolveConfig({ env: { AWS_ENDPOINT_URL_DYNAMODB: 'http://x' } }).itemWritesFallback, true);
+    assert.equal(resolveConfig({ env: { AWS_ENDPOINT_URL_DYNAMODB: 'http://x', ANIMAL_SYNC_ITEM_WRITES: 'transact' } }).itemWritesFallback, false);
+    assert.equal(resolveConfig({ env: {} }).itemWritesFallback, false);
   });
 
   it('derives the region once: the SDK chain for AWS, us-east-1 for any custom endpoint, AWS_REGION first', () => {

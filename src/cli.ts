@@ -16,8 +16,9 @@ import { localCommand } from './commands/local.ts';
 import { syncCommand } from './commands/sync.ts';
 import { statusCommand } from './commands/status.ts';
 import { streamCommand } from './commands/stream.ts';
+import { restoreCommand } from './commands/restore.ts';
 
-export const COMMANDS: CommandModule[] = [localCommand, syncCommand, statusCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand, streamCommand];
+export const COMMANDS: CommandModule[] = [localCommand, syncCommand, statusCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand, streamCommand, restoreCommand];
 
 export async function main(args: string[]): Promise<number> {
   let parser = yargs(args)

@@ -2,7 +2,7 @@
 // item counts and pages of an animal's partition (always a Query, never a Scan), an object's
 // bytes with the size and ETag S3 gives for them. Items come back raw (`unknown`): callers
 // parse them (model.ts parseCatalogueItem), since the table is shared with other tools.
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Readable } from 'node:stream';
@@ -41,18 +41,21 @@ export class CatalogueReader {
   }
 
   /**
-   * The animal folders under animals/, one ListObjectsV2 of one key per animal: each request
-   * starts after the folder just found (StartAfter "animals/<name>0" sorts after every
+   * The animal folders under animals/, one ListObjects of one key per animal: each request
+   * starts after the folder just found (Marker "animals/<name>0" sorts after every
    * "animals/<name>/…" key and before the next animal), so the cost is the number of animals,
    * not of objects. A Delimiter listing would be one request per 1,000 animals on S3, but
    * S3-compatible servers such as s3rver report no common prefix for keys nested deeper than
    * one level (ours are animals/<animal>/<date>/<key>), and would show no animals at all.
+   * ListObjects (v1) rather than v2: a truncated v2 listing makes s3rver build a continuation
+   * token with DES, which Node refuses without --openssl-legacy-provider (a 500); v1 with a
+   * Marker needs no token, and S3 answers both alike.
    */
   async animalNames(): Promise<string[]> {
     const names: string[] = [];
     let startAfter = ANIMALS_PREFIX;
     for (;;) {
-      const res = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: ANIMALS_PREFIX, StartAfter: startAfter, MaxKeys: 1 }));
+      const res = await this.s3.send(new ListObjectsCommand({ Bucket: this.bucket, Prefix: ANIMALS_PREFIX, Marker: startAfter, MaxKeys: 1 }));
       const key = res.Contents?.[0]?.Key;
       if (key === undefined) return names;
       const slash = key.indexOf('/', ANIMALS_PREFIX.length);

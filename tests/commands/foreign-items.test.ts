@@ -134,6 +134,28 @@ describe('items written by the original scripts', () => {
     assert.match(text.stdout, /^ANIMAL\s+ITEMS\ncat\s+1\ndog\s+1\n$/);
   });
 
+  it('list --animal pages with --limit and the --cursor it prints; --all lists every one', async () => {
+    const owls: LegacyItem[] = [];
+    for (let i = 0; i < 5; i++) owls.push(await putLegacyItem({ ...stack, bucket: stack.bucket, table }, { animal: 'owl', filename: `o${i}.png`, body: makePng({ seed: 200 + i }), uploadedAt: `2026-03-0${i + 1}T10:00:00.123456Z` }));
+    const newestFirst = owls.map((o) => o.image_id).reverse();
+    const seen: string[] = [];
+    let args = ['list', '--animal', 'owl', '--limit', '2'];
+    for (let pages = 0; pages < 5; pages++) {
+      const res = await cli(...args);
+      assert.equal(res.code, 0, res.stderr);
+      seen.push(...newestFirst.filter((id) => res.stdout.includes(id)));
+      const more = /^more: animal-sync (list .*)$/m.exec(res.stdout);
+      if (!more) break;
+      args = more[1]!.split(' ');
+    }
+    assert.deepEqual(seen, newestFirst);
+    const all = JSON.parse((await cli('list', '--animal', 'owl', '--all', '--json')).stdout) as LegacyItem[];
+    assert.deepEqual(all.map((o) => o.image_id), newestFirst);
+    const badCursor = await cli('list', '--animal', 'owl', '--cursor', 'nonsense');
+    assert.equal(badCursor.code, 2);
+    assert.match(badCursor.stderr, /--cursor: "nonsense" is not a cursor printed by `animal-sync list`/);
+  });
+
   it('delete removes the item and its object', async () => {
     const res = await cli('delete', '--animal', 'dog', '--image-id', legacy.image_id);
     assert.equal(res.code, 0, res.stderr);
@@ -141,7 +163,7 @@ describe('items written by the original scripts', () => {
     assert.doesNotMatch(res.stdout, NOT_SHOWN);
     assert.equal((await cli('get', '--animal', 'dog', '--image-id', legacy.image_id)).code, 1);
     const dl = await cli('list', '--json');
-    assert.deepEqual(JSON.parse(dl.stdout), [{ animal: 'cat', items: 1 }], 'the dog folder is gone with its only object');
+    assert.deepEqual(JSON.parse(dl.stdout), [{ animal: 'cat', items: 1 }, { animal: 'owl', items: 5 }], 'the dog folder is gone with its only object');
   });
 });
 

@@ -1,7 +1,7 @@
 // `animal-sync restore` end to end: the real CLI, the real local stack, real folders.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
@@ -9,22 +9,9 @@ import { putLegacyItem } from '../helpers/legacy-items.ts';
 import { makePng } from '../helpers/png.ts';
 import { startTestStack, tempDir, type TestStack } from '../helpers/stack.ts';
 import { setupSync, type SyncSetup } from '../helpers/sync.ts';
+import { treeOf } from './tree.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-/** Every file under `dir` (relative, "/"-separated) with its sha256; dotfiles included. */
-export function treeOf(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (rel: string): void => {
-    for (const name of readdirSync(path.join(dir, rel))) {
-      const r = rel ? `${rel}/${name}` : name;
-      if (statSync(path.join(dir, r)).isDirectory()) walk(r);
-      else out[r] = sha(readFileSync(path.join(dir, r)));
-    }
-  };
-  walk('');
-  return out;
-}
 
 describe('restore', () => {
   let stack: TestStack;

@@ -7,19 +7,10 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { LOCAL_CREDENTIALS } from '../../src/local/stack.ts';
+import type { CatalogueItem, ImageKey } from '../../src/model.ts';
 
-/** The item as upload_image.py writes it: nothing more. */
-export interface LegacyItem {
-  partition_key: string;
-  sort_key: string;
-  image_id: string;
-  animal: string;
-  s3_bucket: string;
-  s3_key: string;
-  filename: string;
-  content_type: string;
-  uploaded_at: string;
-}
+/** The item as upload_image.py writes it: the two keys and these seven attributes, nothing more. */
+export type LegacyItem = ImageKey & Required<Pick<CatalogueItem, 'image_id' | 'animal' | 's3_bucket' | 's3_key' | 'filename' | 'content_type' | 'uploaded_at'>>;
 
 export interface LegacyTarget {
   /** s3rver and DynamoDB Local endpoints (a TestStack has both). */

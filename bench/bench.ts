@@ -93,6 +93,8 @@ async function main(): Promise<void> {
     const reruns = [];
     for (let i = 0; i < 3; i++) reruns.push(await timeCommand(BIN, ['sync', '--once', '--json'], env));
     results.push(`no-change sync --once: best ${(Math.min(...reruns.map((r) => r.ms)) / 1000).toFixed(3)} s (runs ${reruns.map((r) => (r.ms / 1000).toFixed(3)).join(', ')}), peak RSS ${(reruns[0]!.maxRssKiB / 1024).toFixed(0)} MiB`);
+    // 3. restore of the whole set into an empty folder, against rclone copy of the same objects (bench/restore.ts)
+    results.push(...await (await import('./restore.ts')).benchRestore({ root, bucket, files: FILES, bytes: bytesSmall, env, rcloneEnv: hasRclone ? rcloneEnv : null, timeCommand }));
     // 4. close-to-catalogued latency of the watching daemon at 20 files/s
     const daemon = spawn(BIN, ['sync'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     await new Promise((r) => setTimeout(r, 3000));

@@ -21,8 +21,9 @@ import { syncCommand } from './commands/sync.ts';
 import { statusCommand } from './commands/status.ts';
 import { streamCommand } from './commands/stream.ts';
 import { serveCommand } from './commands/serve.ts';
+import { restoreCommand } from './commands/restore.ts';
 
-export const COMMANDS: CommandModule[] = [localCommand, syncCommand, statusCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand, streamCommand, serveCommand];
+export const COMMANDS: CommandModule[] = [localCommand, syncCommand, statusCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand, streamCommand, serveCommand, restoreCommand];
 
 /** Where settings come from, and which config files this run would read. */
 function settingsEpilog(args: readonly string[], env: NodeJS.ProcessEnv = process.env): string {

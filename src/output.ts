@@ -1,5 +1,5 @@
 // What commands print on stdout: JSON with --json, otherwise short readable text.
-import type { ImageItem } from './model.ts';
+import type { CatalogueItem } from './model.ts';
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
@@ -12,18 +12,29 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
-export function formatItem(item: ImageItem): string {
+/** Shown for an attribute the item does not have (items written by other tools). */
+export const MISSING = '–';
+
+const or = (v: string | undefined): string => v ?? MISSING;
+
+export function formatSize(n: number | undefined): string {
+  return n === undefined ? MISSING : formatBytes(n);
+}
+
+export function formatItem(item: CatalogueItem): string {
+  const source = item.source_host !== undefined || item.source_path !== undefined ? `${or(item.source_host)}:${or(item.source_path)}` : MISSING;
+  const version = item.version === undefined ? MISSING : `${item.version}${item.updated_at ? ` (updated ${item.updated_at})` : ''}`;
   const rows: [string, string][] = [
-    ['animal', item.animal],
-    ['image_id', item.image_id],
-    ['uploaded_at', item.uploaded_at],
-    ['filename', item.filename],
-    ['size', `${formatBytes(item.size_bytes)} (${item.size_bytes} bytes)`],
-    ['dimensions', `${item.width}x${item.height}`],
-    ['sha256', item.sha256],
-    ['s3', `s3://${item.s3_bucket}/${item.s3_key}`],
-    ['source', `${item.source_host}:${item.source_path}`],
-    ['version', `${item.version} (updated ${item.updated_at})`],
+    ['animal', or(item.animal)],
+    ['image_id', or(item.image_id)],
+    ['uploaded_at', or(item.uploaded_at)],
+    ['filename', or(item.filename)],
+    ['size', item.size_bytes === undefined ? MISSING : `${formatBytes(item.size_bytes)} (${item.size_bytes} bytes)`],
+    ['dimensions', item.width !== undefined && item.height !== undefined ? `${item.width}x${item.height}` : MISSING],
+    ['sha256', or(item.sha256)],
+    ['s3', item.s3_key === undefined ? MISSING : `s3://${or(item.s3_bucket)}/${item.s3_key}`],
+    ['source', source],
+    ['version', version],
   ];
   return rows.map(([k, v]) => `${k.padEnd(12)} ${v}`).join('\n');
 }

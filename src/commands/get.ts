@@ -12,8 +12,8 @@ export const getCommand: CommandModule = {
     const ctx = makeContext(argv);
     const { items, close } = ctx.stores();
     try {
-      const { item } = await findItem(items, ref);
-      if (ctx.json) printJson(item);
+      const { item, raw } = await findItem(items, ref);
+      if (ctx.json) printJson(raw);
       else process.stdout.write(formatItem(item) + '\n');
     } finally {
       close();

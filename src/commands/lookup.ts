@@ -1,7 +1,9 @@
 // Finding one item by the options get/download/delete share.
 import type { Argv } from 'yargs';
 import { NotFoundError } from '../errors.ts';
-import { assertAnimal, assertImageId, assertTimestamp, partitionKey, sortKey, type ImageItem } from '../model.ts';
+import { assertAnimal, assertImageId, assertTimestamp, parseCatalogueItem, partitionKey, sortKey, type CatalogueItem } from '../model.ts';
+import type { Config } from '../config.ts';
+import type { CatalogueReader } from '../stores/catalogue-reader.ts';
 import type { ItemStore } from '../stores/dynamodb.ts';
 
 export function imageOptions(y: Argv): Argv {
@@ -25,16 +27,32 @@ export function imageRefFromArgs(argv: Record<string, unknown>): ImageRef {
   };
 }
 
+export interface FoundItem {
+  /** The typed view (attributes other tools may leave out are optional). */
+  item: CatalogueItem;
+  /** The item exactly as DynamoDB returned it, for --json. */
+  raw: unknown;
+  via: 'GetItem' | 'Query';
+}
+
 /** With uploaded_at: GetItem by exact key. Without: a Query within the animal's partition. */
-export async function findItem(items: ItemStore, ref: ImageRef): Promise<{ item: ImageItem; via: 'GetItem' | 'Query' }> {
-  const item = ref.uploadedAt
+export async function findItem(items: ItemStore, ref: ImageRef): Promise<FoundItem> {
+  // The store's types promise complete items; the table may hold anyone's, so parse here.
+  const raw: unknown = ref.uploadedAt
     ? await items.get({ partition_key: partitionKey(ref.animal), sort_key: sortKey(ref.uploadedAt, ref.imageId) })
     : await items.findByImageId(ref.animal, ref.imageId);
+  const item = parseCatalogueItem(raw);
   if (!item) {
     throw new NotFoundError(
       `no image ${ref.imageId} for animal ${ref.animal}${ref.uploadedAt ? ` uploaded at ${ref.uploadedAt}` : ''} in table ${items.table}; ` +
         `run \`animal-sync list --animal ${ref.animal}\` to see what there is`,
     );
   }
-  return { item, via: ref.uploadedAt ? 'GetItem' : 'Query' };
+  return { item, raw, via: ref.uploadedAt ? 'GetItem' : 'Query' };
+}
+
+/** The reader, with the SDK loaded only by the commands that need it. */
+export async function openReader(config: Config): Promise<CatalogueReader> {
+  const { CatalogueReader } = await import('../stores/catalogue-reader.ts');
+  return new CatalogueReader(config);
 }

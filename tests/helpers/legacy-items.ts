@@ -1,89 +1,74 @@
-// Writes a picture the way the original boto3 script `upload_image.py` does, so tests can
-// check that every part of animal-sync handles items it did not write (DESIGN.md, "Items the
-// daemon did not write"): `s3.upload_file` with only a ContentType (no sha256 metadata),
-// then `table.put_item` with nine attributes and no size_bytes, sha256, width/height,
-// version, source_host, source_path or updated_at.
+// Writes an image exactly the way the original boto3 script upload_image.py does: the object
+// with s3.upload_file (one PutObject for a small file: no user metadata, no sha256, no content
+// type, so its ETag is the plain MD5 of the bytes), then table.put_item with only the nine
+// attributes it knew and a microsecond uploaded_at (datetime.utcnow().isoformat() + 'Z').
 import { randomInt, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { Config } from '../../src/config.ts';
-import type { ImageItem } from '../../src/model.ts';
-import { makeDynamoClient, makeS3Client } from '../../src/stores/aws.ts';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { LOCAL_CREDENTIALS } from '../../src/local/stack.ts';
+import type { CatalogueItem, ImageKey } from '../../src/model.ts';
 
-/** What upload_image.py puts into the table: nine of the attributes animal-sync writes. */
-export type LegacyItem = Pick<ImageItem, 'partition_key' | 'sort_key' | 'image_id' | 'animal' | 's3_bucket' | 's3_key' | 'filename' | 'content_type' | 'uploaded_at'>;
+/** The item as upload_image.py writes it: the two keys and these seven attributes, nothing more. */
+export type LegacyItem = ImageKey & Required<Pick<CatalogueItem, 'image_id' | 'animal' | 's3_bucket' | 's3_key' | 'filename' | 'content_type' | 'uploaded_at'>>;
 
-/**
- * Python's `datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")`: microseconds,
- * and no fraction at all when they are zero (isoformat leaves it out).
- */
-export function pythonIsoTimestamp(at: Date, micros: number): string {
-  const base = at.toISOString().slice(0, 19);
-  return micros === 0 ? `${base}Z` : `${base}.${String(micros).padStart(6, '0')}Z`;
+export interface LegacyTarget {
+  /** s3rver and DynamoDB Local endpoints (a TestStack has both). */
+  s3Endpoint: string;
+  dynamodbEndpoint: string;
+  bucket: string;
+  table: string;
 }
 
-/** mimetypes.guess_type for the names tests use; the script falls back to octet-stream. */
-function guessContentType(filename: string): string {
-  const ext = path.extname(filename).toLowerCase();
-  return ext === '.png' ? 'image/png' : ext === '.jpg' || ext === '.jpeg' ? 'image/jpeg' : 'application/octet-stream';
-}
-
-export interface PutLegacyItemOptions {
-  config: Pick<Config, 'bucket' | 'table'> & Parameters<typeof makeS3Client>[0];
-  /** The picture to upload, as upload_image.py's --file. */
-  file: string;
-  /** As upload_image.py's --animal. */
+export interface LegacyImage {
   animal: string;
-  /** The script's `datetime.now(timezone.utc)`; default now. */
-  now?: Date;
-  /** Its microseconds (a Date has milliseconds only); default: those of `now` plus a random part. */
-  micros?: number;
+  filename: string;
+  body: Buffer;
+  /** Default: now, with microseconds. */
+  uploadedAt?: string;
+  imageId?: string;
 }
 
-/** Uploads `file` and writes its item exactly as upload_image.py does; returns the item. */
-export async function putLegacyItem(opts: PutLegacyItemOptions): Promise<LegacyItem> {
-  const now = opts.now ?? new Date();
-  const imageId = randomUUID();
-  const timestamp = pythonIsoTimestamp(now, opts.micros ?? now.getUTCMilliseconds() * 1000 + randomInt(1, 1000));
-  const filename = path.basename(opts.file);
-  const contentType = guessContentType(filename);
-  const s3Key = `animals/${opts.animal}/${now.toISOString().slice(0, 10)}/${imageId}-${filename}`;
-  const s3 = makeS3Client(opts.config);
-  const dynamodb = makeDynamoClient(opts.config);
+/** Python's isoformat() of a UTC datetime: six fraction digits, "Z" appended by the script. */
+export function microsecondTimestamp(at = new Date()): string {
+  return at.toISOString().replace(/\.(\d{3})Z$/, (_m, ms: string) => `.${ms}${String(randomInt(0, 1000)).padStart(3, '0')}Z`);
+}
+
+export async function putLegacyItem(target: LegacyTarget, image: LegacyImage): Promise<LegacyItem> {
+  const imageId = image.imageId ?? randomUUID();
+  const uploadedAt = image.uploadedAt ?? microsecondTimestamp();
+  const key = `animals/${image.animal}/${uploadedAt.slice(0, 10)}/${imageId}-${image.filename}`;
+  const credentials = { accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY };
+  const s3 = new S3Client({ region: 'us-east-1', endpoint: target.s3Endpoint, forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: target.dynamodbEndpoint, credentials });
   try {
-    await s3.send(new PutObjectCommand({ Bucket: opts.config.bucket, Key: s3Key, Body: readFileSync(opts.file), ContentType: contentType }));
+    await s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: image.body, ContentLength: image.body.length }));
     const item: LegacyItem = {
-      partition_key: `ANIMAL#${opts.animal}`,
-      sort_key: `IMG#${timestamp}#${imageId}`,
+      partition_key: `ANIMAL#${image.animal}`,
+      sort_key: `IMG#${uploadedAt}#${imageId}`,
       image_id: imageId,
-      animal: opts.animal,
-      s3_bucket: opts.config.bucket,
-      s3_key: s3Key,
-      filename,
-      content_type: contentType,
-      uploaded_at: timestamp,
+      animal: image.animal,
+      s3_bucket: target.bucket,
+      s3_key: key,
+      filename: image.filename,
+      content_type: 'image/png',
+      uploaded_at: uploadedAt,
     };
-    // boto3's resource layer (Table.put_item) writes every Python str as an S attribute.
-    const attributes = Object.fromEntries(Object.entries(item).map(([k, v]) => [k, { S: v }]));
-    await dynamodb.send(new PutItemCommand({ TableName: opts.config.table, Item: attributes }));
+    await dynamo.send(new PutItemCommand({ TableName: target.table, Item: marshall(item) }));
     return item;
   } finally {
     s3.destroy();
-    dynamodb.destroy();
+    dynamo.destroy();
   }
 }
 
 /** Deletes a legacy item by its keys, as the original delete script's `table.delete_item`. */
-export async function deleteLegacyItem(opts: Pick<PutLegacyItemOptions, 'config'>, item: Pick<LegacyItem, 'partition_key' | 'sort_key'>): Promise<void> {
-  const dynamodb = makeDynamoClient(opts.config);
+export async function deleteLegacyItem(target: LegacyTarget, item: ImageKey): Promise<void> {
+  const credentials = { accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY };
+  const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: target.dynamodbEndpoint, credentials });
   try {
-    await dynamodb.send(new DeleteItemCommand({
-      TableName: opts.config.table,
-      Key: { partition_key: { S: item.partition_key }, sort_key: { S: item.sort_key } },
-    }));
+    await dynamo.send(new DeleteItemCommand({ TableName: target.table, Key: marshall({ partition_key: item.partition_key, sort_key: item.sort_key }) }));
   } finally {
-    dynamodb.destroy();
+    dynamo.destroy();
   }
 }

@@ -33,6 +33,7 @@ describe('the stream runner and the handler on an item written by upload_image.p
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'rex.png');
     writeFileSync(file, makePng({ seed: 3 }));
+    const target = { s3Endpoint: stack.s3Endpoint, dynamodbEndpoint: stack.dynamodbEndpoint, bucket: config.bucket, table: config.table };
     const logFile = path.join(dir, 'lambda.log');
     const failureFile = path.join(dir, 'stream-failures.jsonl');
     const runner = await startStreamRunner({
@@ -42,10 +43,10 @@ describe('the stream runner and the handler on an item written by upload_image.p
     let lines: Line[];
     let item: Awaited<ReturnType<typeof putLegacyItem>>;
     try {
-      item = await putLegacyItem({ config, file, animal: 'dog' });
+      item = await putLegacyItem(target, { animal: 'dog', filename: 'rex.png', body: readFileSync(file) });
       assert.match(item.uploaded_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, 'microseconds, as Python writes them');
       await waitFor('the INSERT line', () => readLines(logFile).some((l) => l.eventName === 'INSERT'));
-      await deleteLegacyItem({ config }, item);
+      await deleteLegacyItem(target, item);
       lines = await waitFor('the REMOVE line', () => {
         const all = readLines(logFile);
         return all.some((l) => l.eventName === 'REMOVE') ? all : undefined;

@@ -15,9 +15,10 @@ import { deleteCommand } from './commands/delete.ts';
 import { localCommand } from './commands/local.ts';
 import { syncCommand } from './commands/sync.ts';
 import { statusCommand } from './commands/status.ts';
+import { checkCommand } from './commands/check.ts';
 import { streamCommand } from './commands/stream.ts';
 
-export const COMMANDS: CommandModule[] = [localCommand, syncCommand, statusCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand, streamCommand];
+export const COMMANDS: CommandModule[] = [localCommand, syncCommand, statusCommand, checkCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand, streamCommand];
 
 export async function main(args: string[]): Promise<number> {
   let parser = yargs(args)

@@ -65,6 +65,8 @@ export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env)
     put: async (i) => (await load()).objects.put(i),
     get: async (k) => (await load()).objects.get(k),
     head: async (k) => (await load()).objects.head(k),
+    list: async (p) => (await load()).objects.list(p),
+    listFolders: async (p) => (await load()).objects.listFolders(p),
     delete: async (k) => (await load()).objects.delete(k),
     ensureBucket: async () => (await load()).objects.ensureBucket(),
   };
@@ -77,6 +79,7 @@ export function makeStores(config: Config, env: NodeJS.ProcessEnv = process.env)
     get: async (k) => (await load()).items.get(k),
     query: async (a, o) => (await load()).items.query(a, o),
     findByImageId: async (a, id) => (await load()).items.findByImageId(a, id),
+    queryAll: async (a) => (await load()).items.queryAll(a),
     delete: async (k, o) => (await load()).items.delete(k, o),
     ensureTable: async (o) => (await load()).items.ensureTable(o),
   };

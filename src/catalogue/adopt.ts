@@ -1,0 +1,61 @@
+// Adoption: a local file without an index row whose item this host already has in the
+// catalogue gets that item's row (same image_id and keys) instead of a second upload. The
+// planner then does the rest: same bytes -> `touch` (nothing written), other bytes -> an
+// update in place (MODIFY, version + 1), object missing -> the object is sent again.
+import type { Logger } from '../log.ts';
+import type { ItemStore } from '../stores/dynamodb.ts';
+import type { ObjectStore } from '../stores/s3.ts';
+import type { IndexRow, SyncIndex } from '../sync/index-db.ts';
+import type { LocalFile } from '../sync/scanner.ts';
+import { primaryItem, type HostItem } from './items.ts';
+import { readCatalogue, type CatalogueView } from './read.ts';
+import { walkCatalogue } from './walk.ts';
+
+/** Meta key set once a full pass adopted everything it met: from then on a file without a row is new. */
+export const META_CATALOGUE_ADOPTED = 'catalogue_adopted';
+
+export interface AdoptDeps {
+  index: SyncIndex;
+  items: ItemStore;
+  objects: ObjectStore;
+  hostId: string;
+  log: Logger;
+}
+
+/**
+ * The index row that stands for `item`. `trustContent` = the object is there with the item's
+ * size, so the item's sha256 may stand for the object's; otherwise sha256 stays unknown and
+ * the planner re-sends the file under the same key.
+ */
+export function rowForItem(item: HostItem, trustContent: boolean): Omit<IndexRow, 'updated_at' | 'attempts' | 'last_error' | 'last_error_at'> {
+  return {
+    source_path: item.source_path, animal: item.animal, filename: item.filename, image_id: item.image_id, uploaded_at: item.uploaded_at,
+    s3_key: item.s3_key, size: item.size_bytes, mtime_ms: null, sha256: trustContent ? item.sha256 : null,
+    width: item.width, height: item.height, version: item.version, state: 'synced',
+  };
+}
+
+export function objectMatches(view: CatalogueView, item: HostItem): boolean {
+  return view.objects.get(item.s3_key)?.size === item.size_bytes;
+}
+
+/** Gives `files` (without rows) the rows of their items; returns how many were adopted. Throws CatalogueUnreadableError. */
+export async function adoptFromCatalogue(d: AdoptDeps, files: readonly LocalFile[]): Promise<number> {
+  if (files.length === 0) return 0;
+  const view = await readCatalogue(d, d.hostId, files.map((f) => f.animal));
+  const seeds: ReturnType<typeof rowForItem>[] = [];
+  await walkCatalogue(files, new Map(), view, {
+    localOnly: () => undefined,
+    catalogueOnly: () => undefined,
+    match: ({ items }) => {
+      const item = primaryItem(items, undefined);
+      seeds.push(rowForItem(item, objectMatches(view, item)));
+    },
+  });
+  // Rows that appeared meanwhile (a watch pass got there first) are left as they are.
+  d.index.transaction(() => {
+    for (const row of seeds) if (!d.index.get(row.source_path)) d.index.put(row);
+  });
+  if (seeds.length > 0) d.log.info({ adopted: seeds.length, files: files.length }, `adopted ${seeds.length} file(s) already in the catalogue (no upload)`);
+  return seeds.length;
+}

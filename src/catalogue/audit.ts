@@ -40,11 +40,11 @@ export interface AuditDeps {
   now?: () => number;
 }
 
-export async function runAudit(d: AuditDeps, opts: { repair: boolean }): Promise<AuditResult> {
+export async function runAudit(d: AuditDeps, opts: { repair: boolean; deep?: boolean }): Promise<AuditResult> {
   const at = (): string => new Date((d.now ?? Date.now)()).toISOString();
   let checked;
   try {
-    checked = await checkCatalogue({ config: d.config, stores: d, rows: d.index.all() });
+    checked = await checkCatalogue({ config: d.config, stores: d, rows: d.index.all(), deep: opts.deep });
   } catch (err) {
     if (!(err instanceof CatalogueUnreadableError)) throw err;
     const error = `${errorMessage(err)}; nothing was repaired`;

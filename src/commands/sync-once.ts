@@ -25,6 +25,7 @@ export interface OnceOptions {
   force: boolean;
   json: boolean;
   check: boolean;
+  deep: boolean;
 }
 
 function passText(r: PassResult, dryRun: boolean): string[] {
@@ -72,7 +73,7 @@ function report(res: FullPassResponse, opts: OnceOptions, via: string | null): v
 }
 
 export async function runOnce(config: Config, log: Logger, stores: Stores, opts: OnceOptions): Promise<void> {
-  const request: FullPassRequest = { check: opts.check, force: opts.force, dryRun: opts.dryRun };
+  const request: FullPassRequest = { check: opts.check, force: opts.force, dryRun: opts.dryRun, deep: opts.deep };
   // Even a dry run takes the lock: it must not read a half-updated index of a running daemon.
   let lock: StateLock;
   try {

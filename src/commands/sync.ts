@@ -86,6 +86,7 @@ export const syncCommand: CommandModule = {
       .option('dry-run', { type: 'boolean', default: false, describe: 'with --once: print the plan and change nothing' })
       .option('force', { type: 'boolean', default: false, describe: 'let a pass delete more than the delete caps allow' })
       .option('check', { type: 'boolean', default: false, describe: 'with --once: check the catalogue first and repair what this host owns (see `check`)' })
+      .option('deep', { type: 'boolean', default: false, describe: 'with --check: also download and hash every object of this host' })
       .example('$0 sync', 'watch the inbox until Ctrl-C / SIGTERM')
       .example('$0 sync --once --dry-run', 'show what one pass would do')
       .example('$0 sync --once --check', 'repair objects or items changed behind this host\'s back'),
@@ -94,12 +95,13 @@ export const syncCommand: CommandModule = {
     const once = Boolean(argv.once);
     const dryRun = Boolean(argv.dryRun);
     if (dryRun && !once) throw new UsageError('--dry-run only works with --once');
+    if (argv.deep && !argv.check) throw new UsageError('--deep only works with --check');
     if (argv.check && !once) throw new UsageError('--check only works with --once (the daemon audits every checkIntervalSec by itself)');
     // A daemon logs to stdout (journald); one-off commands keep stdout for their result.
     const log = createLogger({ level: config.logLevel, fd: once ? 2 : 1 });
     const stores = makeStores(config);
     try {
-      if (once) await runOnce(config, log, stores, { dryRun, force: Boolean(argv.force), json: Boolean(argv.json), check: Boolean(argv.check) });
+      if (once) await runOnce(config, log, stores, { dryRun, force: Boolean(argv.force), json: Boolean(argv.json), check: Boolean(argv.check), deep: Boolean(argv.deep) });
       else await runDaemon(config, log, stores, { force: Boolean(argv.force) });
     } finally {
       stores.close();

@@ -12,7 +12,7 @@ import type { Logger } from '../log.ts';
 
 export const CONTROL_SOCKET = 'control.sock';
 
-export type ControlRequest = { op: 'pass'; check: boolean; force: boolean; dryRun: boolean } | { op: 'status' };
+export type ControlRequest = { op: 'pass'; check: boolean; force: boolean; dryRun: boolean; deep?: boolean } | { op: 'status' };
 
 type Reply = { ok: true; value: unknown } | { ok: false; error: string };
 

@@ -199,7 +199,7 @@ export class SyncDaemon {
   private async onControl(req: ControlRequest): Promise<FullPassResponse | LiveStatus> {
     if (req.op === 'status') return this.liveStatus();
     if (this.stopping) throw new Error('the daemon is stopping');
-    return this.track(this.full.request({ check: Boolean(req.check), force: Boolean(req.force), dryRun: Boolean(req.dryRun) }));
+    return this.track(this.full.request({ check: Boolean(req.check), force: Boolean(req.force), dryRun: Boolean(req.dryRun), deep: Boolean(req.deep) }));
   }
 
   liveStatus(): LiveStatus {

@@ -14,6 +14,8 @@ export interface FullPassRequest {
   check: boolean;
   force: boolean;
   dryRun: boolean;
+  /** With check: download and hash every object of this host. */
+  deep?: boolean;
 }
 
 export interface FullPassResponse {
@@ -36,7 +38,7 @@ export interface FullPassDeps {
 export async function runFullPassWithAudit(d: FullPassDeps, req: FullPassRequest, opts: { retryRounds?: number; passOnlyIfFound?: boolean } = {}): Promise<FullPassResponse> {
   let audit: AuditResult | null = null;
   if (req.check) {
-    audit = await runAudit({ ...d, exclusive: (p, fn) => d.reconciler.exclusive(p, fn) }, { repair: !req.dryRun });
+    audit = await runAudit({ ...d, exclusive: (p, fn) => d.reconciler.exclusive(p, fn) }, { repair: !req.dryRun, deep: req.deep });
     if (!req.dryRun) d.index.setMeta(META_LAST_AUDIT, auditSummary(audit));
     if (!audit.ok || (opts.passOnlyIfFound && audit.differences.length === 0)) return { result: null, audit };
   }

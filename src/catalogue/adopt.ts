@@ -7,9 +7,25 @@ import type { ItemStore } from '../stores/dynamodb.ts';
 import type { ObjectStore } from '../stores/s3.ts';
 import type { IndexRow, SyncIndex } from '../sync/index-db.ts';
 import type { LocalFile } from '../sync/scanner.ts';
+import { sha256File } from '../transfer.ts';
 import { primaryItem, type HostItem } from './items.ts';
 import { readCatalogue, type CatalogueView } from './read.ts';
 import { walkCatalogue } from './walk.ts';
+
+const HASH_CONCURRENCY = 16;
+
+async function mapLimit<T, R>(list: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(list.length);
+  let next = 0;
+  const work = async (): Promise<void> => {
+    while (next < list.length) {
+      const i = next++;
+      out[i] = await fn(list[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, list.length) }, work));
+  return out;
+}
 
 /** Meta key set once a full pass adopted everything it met: from then on a file without a row is new. */
 export const META_CATALOGUE_ADOPTED = 'catalogue_adopted';
@@ -43,14 +59,20 @@ export function objectMatches(view: CatalogueView, item: HostItem): boolean {
 export async function adoptFromCatalogue(d: AdoptDeps, files: readonly LocalFile[]): Promise<number> {
   if (files.length === 0) return 0;
   const view = await readCatalogue(d, d.hostId, files.map((f) => f.animal));
-  const seeds: ReturnType<typeof rowForItem>[] = [];
+  const matches: { file: LocalFile; item: HostItem }[] = [];
   await walkCatalogue(files, new Map(), view, {
     localOnly: () => undefined,
     catalogueOnly: () => undefined,
-    match: ({ items }) => {
-      const item = primaryItem(items, undefined);
-      seeds.push(rowForItem(item, objectMatches(view, item)));
-    },
+    match: ({ file, items }) => void matches.push({ file, item: primaryItem(items, undefined) }),
+  });
+  // A file whose bytes are the item's gets its row with its own size and mtime: the pass then
+  // counts it unchanged on its fast path, as if the index had never been lost.
+  const seeds = await mapLimit(matches, HASH_CONCURRENCY, async ({ file, item }) => {
+    const trusted = objectMatches(view, item);
+    const seed = rowForItem(item, trusted);
+    if (!trusted || item.size_bytes !== file.size) return seed;
+    const sha256 = await sha256File(file.absPath).catch(() => null);
+    return sha256 === item.sha256 ? { ...seed, mtime_ms: file.mtimeMs } : seed;
   });
   // Rows that appeared meanwhile (a watch pass got there first) are left as they are.
   d.index.transaction(() => {

@@ -49,6 +49,9 @@ export async function findDifferences(files: readonly LocalFile[], rows: Readonl
   const add = (kind: DifferenceKind, path: string, detail: string, extra: Partial<Difference> = {}): void => void differences.push({ kind, path, detail, ...extra });
   let items = 0;
   for (const list of view.items.values()) items += list.length;
+  // An object the index holds the key of is accounted for: its item is missing (reported
+  // above), or an upload or delete of this host is under way there.
+  const journaled = new Set([...rows.values()].map((r) => r.s3_key));
   await walkCatalogue(files, rows, view, {
     localOnly({ path, row }) {
       if (row && row.version > 0 && row.state !== 'uploading') add('item-missing', path, `the index knows image ${row.image_id}, the table has no item for it`);
@@ -72,6 +75,7 @@ export async function findDifferences(files: readonly LocalFile[], rows: Readonl
       }
     },
     orphan(o) {
+      if (journaled.has(o.key)) return;
       add('orphan-object', o.key, `${o.size} bytes, no item points at it`, { object: { key: o.key, size: o.size, lastModified: o.lastModified?.toISOString() ?? null } });
     },
   });

@@ -23,8 +23,8 @@ export interface PassOptions {
   skipped?: Skipped[];
   /** What the scan found at these paths (its lstat), used instead of a second look on the first round. */
   seen?: ReadonlyMap<string, LocalFile>;
-  /** These are all the paths without rows the inbox has (a full pass): a clean adoption covers the index. */
-  complete?: boolean;
+  /** The caller adopted already (a full pass): these paths wait for the catalogue, with the reason. */
+  waiting?: ReadonlyMap<string, string>;
 }
 
 export interface PassResult extends PassCounts {
@@ -136,8 +136,8 @@ export async function runPass(worker: PathWorker, d: PassDeps, paths: Iterable<s
   // Paths are fed to the queue by a bounded set of workers, not all at once: memory stays
   // flat for a big inbox. There are enough of them to keep every transfer slot busy while
   // finished uploads wait for their batched item writes.
-  const runRound = async (all: string[], seen?: ReadonlyMap<string, LocalFile>, complete = false): Promise<void> => {
-    const waiting = opts.dryRun ? new Map<string, string>() : await worker.adopt(all, seen, { complete });
+  const runRound = async (all: string[], seen?: ReadonlyMap<string, LocalFile>, adopted?: ReadonlyMap<string, string>): Promise<void> => {
+    const waiting = adopted ?? (opts.dryRun ? new Map<string, string>() : await worker.adopt(all, seen, { complete: false }));
     for (const [p, error] of waiting) outcomes.set(p, { kind: 'failed', error, transient: true });
     const list = waiting.size === 0 ? all : all.filter((p) => !waiting.has(p));
     let next = 0;
@@ -155,7 +155,7 @@ export async function runPass(worker: PathWorker, d: PassDeps, paths: Iterable<s
     };
     await Promise.all(Array.from({ length: Math.min(list.length, config.concurrency + 64) }, work));
   };
-  await runRound(unique, opts.seen, opts.complete);
+  await runRound(unique, opts.seen, opts.waiting);
   for (let round = 0; round < (opts.retryRounds ?? 2); round++) {
     const again = unique.filter((p) => { const o = outcomes.get(p); return o?.kind === 'failed' && o.transient; });
     if (again.length === 0) break;

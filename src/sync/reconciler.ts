@@ -134,16 +134,20 @@ export class Reconciler implements PathWorker {
   }
 
   /** A pass over everything: every candidate in the inbox and every path the index knows. */
-  async runFullPass(opts: Omit<PassOptions, 'skipped' | 'seen' | 'complete'> = {}): Promise<PassResult> {
+  async runFullPass(opts: Omit<PassOptions, 'skipped' | 'seen' | 'waiting'> = {}): Promise<PassResult> {
     const { config, index, log } = this.d;
     const started = this.now();
     if (!(await hasMarker(config.inbox))) {
       log.error({ inbox: config.inbox }, `inbox marker missing in ${config.inbox}: the inbox may be unmounted; no deletes until it is back (run \`animal-sync init\` if this really is the inbox)`);
     }
     const scan = await scanInbox(config.inbox);
-    const rows = new Map(index.all().map((r) => [r.source_path, r]));
+    let rows = new Map(index.all().map((r) => [r.source_path, r]));
+    // Adoption before the candidates: adopted files with unchanged bytes take the fast path.
+    const rowless = scan.files.filter((f) => !rows.has(f.sourcePath));
+    const waiting = opts.dryRun ? new Map<string, string>() : await this.adopt(rowless.map((f) => f.sourcePath), new Map(rowless.map((f) => [f.sourcePath, f])), { complete: true });
+    if (rowless.length > 0) rows = new Map(index.all().map((r) => [r.source_path, r]));
     const chosen = chooseCandidates(scan, rows, this.now(), config.stabilityMs);
-    const result = await this.runPass(chosen.paths, { ...opts, skipped: scan.skipped, seen: chosen.seen, complete: true });
+    const result = await this.runPass(chosen.paths, { ...opts, skipped: scan.skipped, seen: chosen.seen, waiting });
     // The whole pass: scan and index read included, not only the paths that went through the queue.
     return { ...result, unchanged: result.unchanged + chosen.unchanged, durationMs: this.now() - started };
   }

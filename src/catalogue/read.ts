@@ -47,27 +47,36 @@ export async function catalogueAnimals(objects: ObjectStore, known: Iterable<str
 
 export async function readCatalogue(stores: { items: ItemStore; objects: ObjectStore }, hostId: string, animals: Iterable<string>): Promise<CatalogueView> {
   const view: CatalogueView = { animals: [...new Set(animals)].sort(), items: new Map(), foreign: 0, objects: new Map(), referenced: new Set() };
-  // Animal by animal, the two reads side by side: memory holds one catalogue, not two copies.
-  for (const animal of view.animals) {
-    let raw: Record<string, unknown>[];
-    let listed: ListedObject[];
-    try {
-      [raw, listed] = await Promise.all([stores.items.queryAll(animal), stores.objects.list(`${OBJECT_ROOT}${animal}/`)]);
-    } catch (err) {
-      throw new CatalogueUnreadableError(`cannot read the catalogue of ${animal} (table ${stores.items.table}, bucket ${stores.objects.bucket}): ${errorMessage(err)}`, { cause: err });
-    }
-    for (const o of listed) view.objects.set(o.key, o);
-    for (const r of raw) {
-      if (typeof r.s3_key === 'string') for (const k of listedForms(r.s3_key)) view.referenced.add(k);
-      const item = asHostItem(r, hostId);
-      if (!item) {
-        view.foreign++;
-        continue;
-      }
-      const list = view.items.get(item.source_path);
-      if (list) list.push(item);
-      else view.items.set(item.source_path, [item]);
-    }
-  }
+  // A few animals at a time, each with its Query and its listing side by side.
+  const queue = [...view.animals];
+  const readAnimal = async (): Promise<void> => {
+    for (let animal = queue.shift(); animal !== undefined; animal = queue.shift()) addAnimal(view, hostId, ...(await readOne(stores, animal)));
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, queue.length) }, readAnimal));
   return view;
+}
+
+const READ_CONCURRENCY = 4;
+
+async function readOne(stores: { items: ItemStore; objects: ObjectStore }, animal: string): Promise<[Record<string, unknown>[], ListedObject[]]> {
+  try {
+    return await Promise.all([stores.items.queryAll(animal), stores.objects.list(`${OBJECT_ROOT}${animal}/`)]);
+  } catch (err) {
+    throw new CatalogueUnreadableError(`cannot read the catalogue of ${animal} (table ${stores.items.table}, bucket ${stores.objects.bucket}): ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+function addAnimal(view: CatalogueView, hostId: string, raw: Record<string, unknown>[], listed: ListedObject[]): void {
+  for (const o of listed) view.objects.set(o.key, o);
+  for (const r of raw) {
+    if (typeof r.s3_key === 'string') for (const k of listedForms(r.s3_key)) view.referenced.add(k);
+    const item = asHostItem(r, hostId);
+    if (!item) {
+      view.foreign++;
+      continue;
+    }
+    const list = view.items.get(item.source_path);
+    if (list) list.push(item);
+    else view.items.set(item.source_path, [item]);
+  }
 }

@@ -118,7 +118,9 @@ function auditLine(a: AuditSummary, now: number): string {
 }
 
 function daemonLine(d: DaemonStatus | null, live: LiveStatus | null): string {
-  if (live) return `running (pid ${live.pid}; watcher ${live.watcher}; ${live.passes} pass(es) so far${live.fullPassRunning ? '; a full pass is running' : ''})${d ? `; health: ${daemonLine(d, null)}` : ''}`;
+  const running = live ? `running (pid ${live.pid}; watcher ${live.watcher}; ${live.passes} pass(es) so far${live.fullPassRunning ? '; a full pass is running' : ''})` : '';
+  if (live && d) return `${daemonLine(d, null)}; ${running}`;
+  if (live) return running;
   if (!d) return 'health address not set (healthAddress); no daemon answers on this state dir\'s control socket';
   if (!d.answered) return `not answering at ${d.url} (${d.error})`;
   if (d.ok) return `healthy (${d.url})`;

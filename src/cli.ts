@@ -19,11 +19,12 @@ import { deleteCommand } from './commands/delete.ts';
 import { localCommand } from './commands/local.ts';
 import { syncCommand } from './commands/sync.ts';
 import { statusCommand } from './commands/status.ts';
+import { checkCommand } from './commands/check.ts';
 import { streamCommand } from './commands/stream.ts';
 import { serveCommand } from './commands/serve.ts';
 import { restoreCommand } from './commands/restore.ts';
 
-export const COMMANDS: CommandModule[] = [localCommand, syncCommand, statusCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand, streamCommand, serveCommand, restoreCommand];
+export const COMMANDS: CommandModule[] = [localCommand, syncCommand, statusCommand, checkCommand, initCommand, uploadCommand, listCommand, getCommand, downloadCommand, deleteCommand, streamCommand, serveCommand, restoreCommand];
 
 /** Where settings come from, and which config files this run would read. */
 function settingsEpilog(args: readonly string[], env: NodeJS.ProcessEnv = process.env): string {

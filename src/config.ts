@@ -1,6 +1,7 @@
 // The one place where settings are resolved: defaults < /etc/animal-sync/config.json < the user's
 // config.json (XDG) < --config FILE < environment < flags.
 // Everything else receives the frozen, validated `Config` this module returns.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +26,7 @@ export interface ConfigValues {
   inbox: string;
   bucket: string;
   table: string;
-  stateDir: string;
+  stateDir: string | null;
   hostId: string | null;
   concurrency: number;
   partSizeMib: number;
@@ -38,6 +39,7 @@ export interface ConfigValues {
   maxAttempts: number;
   stabilityMs: number;
   scanIntervalSec: number;
+  checkIntervalSec: number;
   maxDelete: number;
   maxDeleteRatio: number;
   graceMs: number;
@@ -52,7 +54,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'inbox', type: { kind: 'string', nonEmpty: true }, description: 'Folder watched for <animal>/<name>.png files.' },
   { key: 'bucket', type: { kind: 'string', nonEmpty: true }, description: 'S3 bucket that holds the images.' },
   { key: 'table', type: { kind: 'string', nonEmpty: true }, description: 'DynamoDB table that holds one item per image.' },
-  { key: 'stateDir', type: { kind: 'string', nonEmpty: true }, description: 'Folder for the index, the lock and stream checkpoints.' },
+  { key: 'stateDir', type: { kind: 'optionalString' }, description: 'Folder for the index, the lock and stream checkpoints. null = $XDG_STATE_HOME/animal-sync/<inbox>-<hash of inbox, bucket, table> (else ~/.local/state/animal-sync/...), the same from any directory.' },
   { key: 'hostId', type: { kind: 'optionalString' }, description: 'Written as source_host; a daemon only deletes its own items. null = the machine hostname.' },
   { key: 'concurrency', type: { kind: 'int', min: 1, max: 256 }, description: 'Files transferred in parallel (small files: the transfer of one is mostly waiting for the server).' },
   { key: 'partSizeMib', type: { kind: 'int', min: 5, max: 5120 }, description: 'Multipart part size in MiB; larger files go up in parts.' },
@@ -65,6 +67,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'maxAttempts', type: { kind: 'int', min: 1, max: 20 }, description: 'SDK attempts per AWS request (retries + 1).' },
   { key: 'stabilityMs', type: { kind: 'int', min: 0 }, description: 'A file must keep its size and mtime this long before it is uploaded.' },
   { key: 'scanIntervalSec', type: { kind: 'int', min: 1 }, description: 'Full rescan interval of the daemon; repairs whatever the watcher missed.' },
+  { key: 'checkIntervalSec', type: { kind: 'int', min: 0 }, description: 'How often the daemon audits the catalogue (check + repair of what this host owns), also once after start-up; 0 = never.' },
   { key: 'maxDelete', type: { kind: 'int', min: 0 }, description: 'Most deletes one pass may make without --force.' },
   { key: 'maxDeleteRatio', type: { kind: 'int', min: 0, max: 100 }, description: 'Most deletes one pass may make, in percent of this host\'s items, without --force.' },
   { key: 'graceMs', type: { kind: 'int', min: 0 }, description: 'On SIGTERM, how long in-flight transfers may take to finish.' },
@@ -75,8 +78,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'logFormat', type: { kind: 'enum', values: ['auto', 'json', 'pretty'] }, description: 'Log lines as JSON (journald, files) or readable; auto = readable only on a terminal.' },
 ];
 
-export interface Config extends Readonly<Omit<ConfigValues, 'hostId'>> {
+export interface Config extends Readonly<Omit<ConfigValues, 'hostId' | 'stateDir'>> {
   readonly hostId: string;
+  /** Absolute; derived from inbox, bucket and table when not set. */
+  readonly stateDir: string;
   /** Derived: path style in effect. */
   readonly forcePathStyle: boolean;
   /** Derived: SDK checksum setting in effect. */
@@ -260,6 +265,18 @@ export function endpointFacts(env: NodeJS.ProcessEnv): EndpointFacts {
   return { customS3, customDynamo, region };
 }
 
+/**
+ * The state dir when none is set: never relative to the current directory (a `sync --once`
+ * run from elsewhere would see an empty index), and one per (inbox, bucket, table), so two
+ * configurations never share index rows.
+ */
+export function defaultStateDir(c: { inbox: string; bucket: string; table: string }, env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(env.HOME || os.homedir(), '.local', 'state');
+  const id = createHash('sha256').update(JSON.stringify([c.inbox, c.bucket, c.table])).digest('hex').slice(0, 12);
+  const name = path.basename(c.inbox).replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40) || 'inbox';
+  return path.join(base, 'animal-sync', `${name}-${id}`);
+}
+
 function finalizeConfig(v: ConfigValues, ctx: { env: NodeJS.ProcessEnv; cwd: string; hostname?: string; configFile: string | null; configFiles: string[] }): Config {
   const { customS3: customS3Endpoint, customDynamo: customDynamoEndpoint, region } = endpointFacts(ctx.env);
   const forcePathStyle = v.s3PathStyle === 'auto' ? customS3Endpoint : v.s3PathStyle === 'true';
@@ -274,10 +291,11 @@ function finalizeConfig(v: ConfigValues, ctx: { env: NodeJS.ProcessEnv; cwd: str
   if (!/^[\w.-]{1,128}$/.test(hostId)) {
     throw new ConfigError(`hostId: expected 1-128 letters, digits, ".", "-" or "_", got ${JSON.stringify(hostId)}`);
   }
+  const inbox = path.resolve(ctx.cwd, v.inbox);
   return Object.freeze({
     ...v,
-    inbox: path.resolve(ctx.cwd, v.inbox),
-    stateDir: path.resolve(ctx.cwd, v.stateDir),
+    inbox,
+    stateDir: v.stateDir === null ? defaultStateDir({ inbox, bucket: v.bucket, table: v.table }, ctx.env) : path.resolve(ctx.cwd, v.stateDir),
     hostId,
     forcePathStyle,
     requestChecksumCalculation: checksum === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',

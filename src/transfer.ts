@@ -142,9 +142,9 @@ export async function readSmallFile(file: string, before: FileSnapshot, pool?: B
  * Nothing is re-read: a change to the file from now on is a new version, seen by its own
  * size/mtime next time.
  */
-export async function sendBuffer(objects: ObjectStore, body: Buffer, key: string, opts: { signal?: AbortSignal } = {}): Promise<SentObject> {
+export async function sendBuffer(objects: ObjectStore, body: Buffer, key: string, opts: { signal?: AbortSignal; metadata?: Record<string, string> } = {}): Promise<SentObject> {
   const sha256 = createHash('sha256').update(body).digest('hex');
-  const { parts } = await objects.put({ key, body, contentLength: body.length, sha256, signal: opts.signal });
+  const { parts } = await objects.put({ key, body, contentLength: body.length, sha256, signal: opts.signal, metadata: opts.metadata });
   return { sha256, size: body.length, parts };
 }
 
@@ -155,11 +155,11 @@ export async function sendBuffer(objects: ObjectStore, body: Buffer, key: string
  * Throws FileChangedError if the bytes or the size/mtime changed underneath; the caller
  * starts over with the same key, so the object is simply overwritten.
  */
-export async function sendFile(objects: ObjectStore, file: string, key: string, opts: { partSizeBytes: number; before?: FileSnapshot; signal?: AbortSignal }): Promise<SentObject> {
+export async function sendFile(objects: ObjectStore, file: string, key: string, opts: { partSizeBytes: number; before?: FileSnapshot; signal?: AbortSignal; metadata?: Record<string, string> }): Promise<SentObject> {
   const before = opts.before ?? (await snapshotOf(file));
   let sent: SentObject;
   if (before.size <= opts.partSizeBytes) {
-    return sendBuffer(objects, (await readSmallFile(file, before)).body, key, { signal: opts.signal });
+    return sendBuffer(objects, (await readSmallFile(file, before)).body, key, { signal: opts.signal, metadata: opts.metadata });
   } else {
     const expected = await sha256File(file);
     const hash = createHash('sha256');
@@ -174,7 +174,7 @@ export async function sendFile(objects: ObjectStore, file: string, key: string, 
     const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
     source.on('error', (err) => hashing.destroy(err));
     source.pipe(hashing);
-    const { parts } = await objects.put({ key, body: hashing, sha256: expected, signal: opts.signal });
+    const { parts } = await objects.put({ key, body: hashing, sha256: expected, signal: opts.signal, metadata: opts.metadata });
     const actual = hash.digest('hex');
     if (actual !== expected || size !== before.size) throw new FileChangedError(`${file} changed while being uploaded`);
     sent = { sha256: actual, size, parts };

@@ -1,18 +1,15 @@
+// `animal-sync sync`: the watching daemon (here), or one pass with --once (sync-once.ts).
 import type { CommandModule } from './types.ts';
 import { configFromArgs, loggerFor, makeStores, type Stores } from '../context.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { printJson } from '../output.ts';
 import type { SyncMetrics } from '../service/metrics.ts';
-import { SyncIndex, META_LAST_RECONCILE } from '../sync/index-db.ts';
-import { acquireStateLock } from '../sync/lock.ts';
 import { UsageError } from '../errors.ts';
-import { createProgress, type Progress } from '../progress.ts';
-import { lastReconcileOf, Reconciler, type PassResult, type SyncHooks } from '../sync/reconciler.ts';
+import { createProgress } from '../progress.ts';
+import type { SyncHooks } from '../sync/reconciler.ts';
+import { runOnce, SyncFailedError } from './sync-once.ts';
 
-export class SyncFailedError extends Error {
-  override name = 'SyncFailedError';
-}
+export { SyncFailedError };
 
 function metricHooks(m: SyncMetrics): SyncHooks {
   return {
@@ -30,43 +27,6 @@ function metricHooks(m: SyncMetrics): SyncHooks {
   };
 }
 
-function summaryText(r: PassResult, dryRun: boolean): string {
-  const lines: string[] = [];
-  if (dryRun) {
-    lines.push(r.plan.length === 0 ? 'dry run: nothing to do' : `dry run: ${r.plan.length} change(s) planned, nothing was changed`);
-    for (const p of r.plan) lines.push(`  ${p.action.kind.padEnd(7)} ${p.path}${'reason' in p.action ? ` (${p.action.reason})` : ''}`);
-    if (r.deleteBlockReason) lines.push(`  deletes would be blocked: ${r.deleteBlockReason}`);
-    return lines.join('\n');
-  }
-  lines.push(`uploaded ${r.uploaded}, updated ${r.updated}, deleted ${r.deleted}, unchanged ${r.unchanged}, skipped ${r.skipped}, failed ${r.failed} (${(r.durationMs / 1000).toFixed(2)} s)`);
-  if (r.heldDeletes.length) lines.push(`${r.heldDeletes.length} delete(s) not made: ${r.deleteBlockReason}`);
-  for (const f of r.failures) lines.push(`  failed ${f.path}: ${f.error}`);
-  return lines.join('\n');
-}
-
-async function runOnce(config: Config, log: Logger, stores: Stores, opts: { dryRun: boolean; force: boolean; json: boolean; progress?: Progress }): Promise<void> {
-  // Even a dry run takes the lock: it must not read a half-updated index of a running daemon.
-  const lock = acquireStateLock(config.stateDir);
-  const index = SyncIndex.open(config.stateDir);
-  const progress = opts.progress;
-  try {
-    const reconciler = new Reconciler({ config, index, objects: stores.objects, items: stores.items, log, hooks: { onProgress: (e) => progress?.update(e) } });
-    const result = await reconciler.runFullPass({ dryRun: opts.dryRun, force: opts.force });
-    progress?.finish();
-    if (!opts.dryRun) {
-      const last = lastReconcileOf(result);
-      index.setMeta(META_LAST_RECONCILE, last);
-    }
-    if (opts.json) printJson({ dryRun: opts.dryRun, ...result, deletesBlocked: result.heldDeletes.length });
-    else process.stdout.write(summaryText(result, opts.dryRun) + '\n');
-    if (result.failed > 0) throw new SyncFailedError(`${result.failed} file(s) failed; they are retried on the next run`);
-    if (result.heldDeletes.length > 0 && !opts.dryRun) throw new SyncFailedError(`${result.heldDeletes.length} delete(s) were held back: ${result.deleteBlockReason}`);
-  } finally {
-    index.close();
-    lock.release();
-  }
-}
-
 async function runDaemon(config: Config, log: Logger, stores: Stores, opts: { force: boolean }): Promise<void> {
   // Loaded here so that `sync --once` does not pay for chokidar and prom-client.
   const [{ startHealthServer }, { createMetrics }, { createNotifier }, { SyncDaemon }] = await Promise.all([
@@ -80,6 +40,7 @@ async function runDaemon(config: Config, log: Logger, stores: Stores, opts: { fo
       if (kind === 'full') metrics.reconcileDuration.observe(result.durationMs / 1000);
       if (result.failed === 0 && kind === 'full') metrics.lastGoodReconcile.set(Date.now() / 1000);
     },
+    onAudit: (audit) => metrics.recordAudit(audit),
   });
   const health = config.healthAddress
     ? await startHealthServer({ address: config.healthAddress, metrics, health: () => daemon.health(), log })
@@ -125,13 +86,18 @@ export const syncCommand: CommandModule = {
       .option('once', { type: 'boolean', default: false, describe: 'one reconcile pass, a summary, then exit (0 only if nothing failed)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'with --once: print the plan and change nothing' })
       .option('force', { type: 'boolean', default: false, describe: 'let a pass delete more than the delete caps allow' })
+      .option('check', { type: 'boolean', default: false, describe: 'with --once: check the catalogue first and repair what this host owns (see `check`)' })
+      .option('deep', { type: 'boolean', default: false, describe: 'with --check: also download and hash every object of this host' })
       .example('$0 sync', 'watch the inbox until Ctrl-C / SIGTERM')
-      .example('$0 sync --once --dry-run', 'show what one pass would do'),
+      .example('$0 sync --once --dry-run', 'show what one pass would do')
+      .example('$0 sync --once --check', 'repair objects or items changed behind this host\'s back'),
   async handler(argv) {
     const config = configFromArgs(argv);
     const once = Boolean(argv.once);
     const dryRun = Boolean(argv.dryRun);
     if (dryRun && !once) throw new UsageError('--dry-run only works with --once');
+    if (argv.deep && !argv.check) throw new UsageError('--deep only works with --check');
+    if (argv.check && !once) throw new UsageError('--check only works with --once (the daemon audits every checkIntervalSec by itself)');
     const json = Boolean(argv.json);
     // On a terminal, the log lines of a one-off pass are printed above its progress bar.
     const progress = once && !json && !dryRun ? createProgress() : undefined;
@@ -141,7 +107,7 @@ export const syncCommand: CommandModule = {
     try {
       // An explicit `transact` against a store without transactions stops here, not file by file.
       if (config.itemWrites === 'transact') await stores.items.checkItemWrites();
-      if (once) await runOnce(config, log, stores, { dryRun, force: Boolean(argv.force), json, progress });
+      if (once) await runOnce(config, log, stores, { dryRun, force: Boolean(argv.force), json, check: Boolean(argv.check), deep: Boolean(argv.deep), progress });
       else await runDaemon(config, log, stores, { force: Boolean(argv.force) });
     } finally {
       stores.close();

@@ -1,6 +1,7 @@
 // The daemon's Prometheus metrics: one registry per daemon (never prom-client's global one,
 // so tests and several daemons in one process do not share counters).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuditResult } from '../catalogue/audit.ts';
 
 export interface SyncMetrics {
   registry: Registry;
@@ -17,6 +18,15 @@ export interface SyncMetrics {
   catalogueLatency: Histogram;
   /** Unix seconds of the last pass with no failure. */
   lastGoodReconcile: Gauge;
+  /** Differences audits found, by kind (label `kind`). */
+  auditDifferences: Counter<'kind'>;
+  /** Differences audits repaired or handed to the pass, by kind. */
+  auditRepaired: Counter<'kind'>;
+  /** Audits that could not read the catalogue (nothing repaired). */
+  auditFailures: Counter;
+  /** Unix seconds of the last audit that read the whole catalogue. */
+  lastAudit: Gauge;
+  recordAudit(audit: AuditResult): void;
 }
 
 export const METRIC_PREFIX = 'animal_sync_';
@@ -28,7 +38,21 @@ export function createMetrics(): SyncMetrics {
   const registers = [registry];
   const counter = (name: string, help: string): Counter => new Counter({ name: METRIC_PREFIX + name, help, registers });
   const gauge = (name: string, help: string): Gauge => new Gauge({ name: METRIC_PREFIX + name, help, registers });
+  const auditDifferences = new Counter({ name: METRIC_PREFIX + 'audit_differences_total', help: 'Differences between the inbox and the catalogue found by audits, by kind.', labelNames: ['kind'] as const, registers });
+  const auditRepaired = new Counter({ name: METRIC_PREFIX + 'audit_repaired_total', help: 'Differences audits repaired (or handed to the following pass), by kind.', labelNames: ['kind'] as const, registers });
+  const auditFailures = counter('audit_failures_total', 'Audits that could not read the whole catalogue and repaired nothing.');
+  const lastAudit = gauge('last_audit_timestamp_seconds', 'Unix time of the last audit that read the whole catalogue.');
   return {
+    auditDifferences, auditRepaired, auditFailures, lastAudit,
+    recordAudit(audit) {
+      if (!audit.ok) {
+        auditFailures.inc();
+        return;
+      }
+      lastAudit.set(Date.parse(audit.finishedAt) / 1000);
+      for (const [kind, n] of Object.entries(audit.found)) auditDifferences.inc({ kind }, n);
+      for (const [kind, n] of Object.entries(audit.repaired)) auditRepaired.inc({ kind }, n);
+    },
     registry,
     filesUploaded: counter('files_uploaded_total', 'New files uploaded (object + item written).'),
     filesUpdated: counter('files_updated_total', 'Files whose content changed in place and were rewritten.'),

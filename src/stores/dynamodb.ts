@@ -5,6 +5,7 @@ import {
   BatchWriteCommand,
   DeleteCommand,
   GetCommand,
+  paginateQuery,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -56,6 +57,11 @@ export interface ItemStore {
   get(key: ImageKey): Promise<ImageItem | null>;
   query(animal: string, opts?: { limit?: number; next?: Record<string, unknown> }): Promise<QueryPage>;
   findByImageId(animal: string, imageId: string): Promise<ImageItem | null>;
+  /**
+   * Every item of the animal's partition, all pages (a paginated Query, never a Scan), read
+   * consistently. Items written by other tools may lack attributes: callers check each one.
+   */
+  queryAll(animal: string): Promise<Record<string, unknown>[]>;
   /** Deletes and returns the old item (null when there was none). */
   delete(key: ImageKey, opts?: { onlyIfSourceHost?: string }): Promise<ImageItem | null>;
   ensureTable(opts?: { timeoutMs?: number }): Promise<TableReport>;
@@ -231,6 +237,18 @@ export class DynamoItemStore implements ItemStore {
       next = res.LastEvaluatedKey;
     } while (next);
     return null;
+  }
+
+  async queryAll(animal: string): Promise<Record<string, unknown>[]> {
+    const all: Record<string, unknown>[] = [];
+    const pages = paginateQuery({ client: this.doc, pageSize: 1000 }, {
+      TableName: this.table,
+      KeyConditionExpression: 'partition_key = :pk AND begins_with(sort_key, :img)',
+      ExpressionAttributeValues: { ':pk': partitionKey(animal), ':img': SORT_KEY_PREFIX },
+      ConsistentRead: true,
+    });
+    for await (const page of pages) all.push(...((page.Items ?? []) as Record<string, unknown>[]));
+    return all;
   }
 
   async delete(key: ImageKey, opts: { onlyIfSourceHost?: string } = {}): Promise<ImageItem | null> {

@@ -1,5 +1,6 @@
-// What an upload to the S3 store holds in memory, without loading the SDK: the reconciler
-// budgets memory with it on every upload, also in a pass that never needs S3.
+// What callers of the S3 store need to know without loading the SDK: what an upload holds in
+// memory (the reconciler budgets every upload with it, also in a pass that never needs S3)
+// and the metadata key naming an object's host.
 
 /** Parts of one multipart upload in flight at once (lib-storage holds one more being filled). */
 export const PART_QUEUE_SIZE = 4;
@@ -8,3 +9,6 @@ export const PART_QUEUE_SIZE = 4;
 export function uploadHoldsBytes(size: number, partSizeBytes: number): number {
   return size <= partSizeBytes ? size : Math.min(size, (PART_QUEUE_SIZE + 1) * partSizeBytes);
 }
+
+/** User metadata key naming the host that uploaded an object. */
+export const SOURCE_HOST_METADATA = 'source-host';

@@ -5,12 +5,13 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  paginateListObjectsV2,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
-import { PART_QUEUE_SIZE } from './s3-parts.ts';
+import { PART_QUEUE_SIZE, SOURCE_HOST_METADATA } from './s3-parts.ts';
 
 export interface PutObjectInput {
   key: string;
@@ -26,6 +27,14 @@ export interface ObjectHead {
   size: number;
   sha256: string | undefined;
   etag: string | undefined;
+  /** The host that uploaded it (user metadata), when animal-sync did. */
+  sourceHost?: string | undefined;
+}
+
+export interface ListedObject {
+  key: string;
+  size: number;
+  lastModified: Date | undefined;
 }
 
 export interface ObjectStore {
@@ -33,6 +42,10 @@ export interface ObjectStore {
   put(input: PutObjectInput): Promise<{ parts: number }>;
   get(key: string): Promise<Readable>;
   head(key: string): Promise<ObjectHead | null>;
+  /** Every object under `prefix`, all pages (ListObjectsV2). */
+  list(prefix: string): Promise<ListedObject[]>;
+  /** The folder names directly under `prefix` (ListObjectsV2 with a "/" delimiter), without the prefix. */
+  listFolders(prefix: string): Promise<string[]>;
   delete(key: string): Promise<void>;
   ensureBucket(): Promise<'created' | 'exists'>;
 }
@@ -141,11 +154,27 @@ export class S3ObjectStore implements ObjectStore {
   async head(key: string): Promise<ObjectHead | null> {
     try {
       const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { key, size: res.ContentLength ?? 0, sha256: res.Metadata?.sha256, etag: res.ETag };
+      return { key, size: res.ContentLength ?? 0, sha256: res.Metadata?.sha256, etag: res.ETag, sourceHost: res.Metadata?.[SOURCE_HOST_METADATA] };
     } catch (err) {
       if (isNotFound(err)) return null;
       throw err;
     }
+  }
+
+  async list(prefix: string): Promise<ListedObject[]> {
+    const out: ListedObject[] = [];
+    for await (const page of paginateListObjectsV2({ client: this.client, pageSize: 1000 }, { Bucket: this.bucket, Prefix: prefix })) {
+      for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified });
+    }
+    return out;
+  }
+
+  async listFolders(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const page of paginateListObjectsV2({ client: this.client, pageSize: 1000 }, { Bucket: this.bucket, Prefix: prefix, Delimiter: '/' })) {
+      for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix.slice(prefix.length).replace(/\/$/, ''));
+    }
+    return out;
   }
 
   /** Deleting a missing key succeeds: a repeated delete after a crash is harmless. */

@@ -1,5 +1,7 @@
 // The watching daemon: a start-up reconcile, then watcher hints and a periodic full scan
-// (inotify overflows are dropped silently, so the scan is what guarantees convergence).
+// (inotify overflows are dropped silently, so the scan is what guarantees convergence), and an
+// audit of the catalogue after start-up and every checkIntervalSec (changes behind its back).
+// Full passes, audits and the passes other commands ask for (control.ts) run one at a time.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.ts';
@@ -8,7 +10,11 @@ import { hasMarker } from '../inbox.ts';
 import type { Logger } from '../log.ts';
 import { storeProbe, type HealthCheck } from '../service/health.ts';
 import type { Stores } from '../context.ts';
-import { SyncIndex, META_LAST_RECONCILE } from './index-db.ts';
+import type { AuditResult, AuditSummary } from '../catalogue/audit.ts';
+import { startControlServer, type ControlRequest, type ControlServer } from './control.ts';
+import type { FullPassResponse } from './full-pass.ts';
+import { FullPasses } from './full-passes.ts';
+import { SyncIndex, META_LAST_PASS, META_LAST_RECONCILE, type LastPass } from './index-db.ts';
 import { acquireStateLock, type StateLock } from './lock.ts';
 import { lastReconcileOf, Reconciler, type PassResult, type SyncHooks } from './reconciler.ts';
 import { watchInbox, type InboxWatcher } from './watcher.ts';
@@ -19,6 +25,19 @@ export interface DaemonHealth {
   stats: { queueDepth: number; inFlight: number; dirty: number; watcher: string; passes: number };
 }
 
+/** What `status` shows of a running daemon (over the control socket). */
+export interface LiveStatus {
+  pid: number;
+  queueDepth: number;
+  inFlight: number;
+  dirty: number;
+  watcher: string;
+  passes: number;
+  fullPassRunning: boolean;
+  lastPass: LastPass | null;
+  lastAudit: AuditSummary | null;
+}
+
 export interface DaemonOptions {
   config: Config;
   log: Logger;
@@ -26,6 +45,8 @@ export interface DaemonOptions {
   hooks?: SyncHooks;
   /** Called with each finished pass (metrics, status). */
   onPass?: (result: PassResult, kind: 'full' | 'watch' | 'retry') => void;
+  /** Called with each finished audit (metrics). */
+  onAudit?: (audit: AuditResult) => void;
   force?: boolean;
   /** Debounce of watcher hints before a pass starts. */
   batchDelayMs?: number;
@@ -47,7 +68,9 @@ export class SyncDaemon {
   private retryRound = 0;
   private readonly retryPaths = new Set<string>();
   private readonly running = new Set<Promise<unknown>>();
-  private fullPassRunning = false;
+  private readonly full: FullPasses;
+  private control: ControlServer | undefined;
+  private lastPass: LastPass | null = null;
   private stopping = false;
   private passes = 0;
   private readonly probeStores: () => Promise<HealthCheck>;
@@ -58,6 +81,12 @@ export class SyncDaemon {
     this.index = index;
     this.probeStores = storeProbe(opts.stores);
     this.reconciler = new Reconciler({ config: opts.config, index, objects: opts.stores.objects, items: opts.stores.items, log: opts.log, hooks: opts.hooks });
+    this.full = new FullPasses({
+      config: opts.config, log: opts.log, index, items: opts.stores.items, objects: opts.stores.objects, reconciler: this.reconciler, force: opts.force ?? false,
+      onPass: (result) => this.afterPass(result, 'full'),
+      onAudit: opts.onAudit,
+      track: (p) => void this.track(p),
+    });
   }
 
   /** Takes the state-dir lock, queues the start-up reconcile and starts watching. Resolves once the watcher is ready. */
@@ -71,7 +100,15 @@ export class SyncDaemon {
       throw err;
     }
     const d = new SyncDaemon(opts, lock, index);
+    try {
+      d.control = await startControlServer(opts.config.stateDir, (req) => d.onControl(req), opts.log);
+    } catch (err) {
+      index.close();
+      lock.release();
+      throw err;
+    }
     d.track(d.fullPass());
+    if (opts.config.checkIntervalSec > 0) d.track(d.audit());
     await d.startWatcher(opts.config.usePolling);
     d.scheduleScan();
     return d;
@@ -153,17 +190,25 @@ export class SyncDaemon {
     }
   }
 
-  private async fullPass(): Promise<void> {
-    if (this.fullPassRunning || this.stopping) return;
-    this.fullPassRunning = true;
-    try {
-      const result = await this.reconciler.runFullPass({ force: this.opts.force, retryRounds: 1 });
-      this.afterPass(result, 'full');
-    } catch (err) {
-      this.opts.log.error({ err: errorMessage(err), inbox: this.opts.config.inbox }, `full scan failed: ${errorMessage(err)}; retrying at the next scan`);
-    } finally {
-      this.fullPassRunning = false;
-    }
+  private fullPass(): Promise<void> {
+    return this.stopping ? Promise.resolve() : this.full.scan();
+  }
+
+  private audit(): Promise<void> {
+    return this.stopping ? Promise.resolve() : this.full.audit();
+  }
+
+  private async onControl(req: ControlRequest): Promise<FullPassResponse | LiveStatus> {
+    if (req.op === 'status') return this.liveStatus();
+    if (this.stopping) throw new Error('the daemon is stopping');
+    return this.track(this.full.request({ check: Boolean(req.check), force: Boolean(req.force), dryRun: Boolean(req.dryRun), deep: Boolean(req.deep) }));
+  }
+
+  liveStatus(): LiveStatus {
+    return {
+      pid: process.pid, queueDepth: this.reconciler.queue.size, inFlight: this.reconciler.queue.pending, dirty: this.dirty.size,
+      watcher: this.watcherState.detail, passes: this.passes, fullPassRunning: this.full.busy, lastPass: this.lastPass, lastAudit: this.full.lastAudit,
+    };
   }
 
   private afterPass(result: PassResult, kind: 'full' | 'watch' | 'retry'): void {
@@ -171,9 +216,11 @@ export class SyncDaemon {
     const { log } = this.opts;
     const summary = { kind, uploaded: result.uploaded, updated: result.updated, deleted: result.deleted, unchanged: result.unchanged, skipped: result.skipped, failed: result.failed, deletesBlocked: result.heldDeletes.length, ms: result.durationMs };
     if (kind === 'full' || result.uploaded + result.updated + result.deleted + result.failed > 0) log.info(summary, `${kind} pass done`);
-    if (kind === 'full') {
-      const last = lastReconcileOf(result);
-      if (!this.stopping) this.index.setMeta(META_LAST_RECONCILE, last);
+    const last = lastReconcileOf(result);
+    this.lastPass = { ...last, kind };
+    if (!this.stopping) {
+      if (kind === 'full') this.index.setMeta(META_LAST_RECONCILE, last);
+      this.index.setMeta(META_LAST_PASS, this.lastPass);
     }
     this.opts.onPass?.(result, kind);
     // The deletes a failed upload held back go with the retry: a clean retry pass makes them.
@@ -232,6 +279,8 @@ export class SyncDaemon {
     if (this.stopping) return { graceful: true };
     this.stopping = true;
     for (const t of [this.flushTimer, this.scanTimer, this.retryTimer]) if (t) clearTimeout(t);
+    this.full.stop();
+    this.control?.close();
     await this.watcher?.close().catch(() => undefined);
     this.watcherState = { ok: false, detail: 'stopped' };
     this.reconciler.close();

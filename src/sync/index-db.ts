@@ -203,3 +203,10 @@ export interface LastReconcile extends PassCounts {
   durationMs: number;
   ok: boolean;
 }
+
+/** Meta key of the last finished pass of any kind (watch passes included). */
+export const META_LAST_PASS = 'last_pass';
+
+export interface LastPass extends LastReconcile {
+  kind: 'full' | 'watch' | 'retry';
+}

@@ -6,5 +6,5 @@ export type StateLock = PidLock;
 
 export function acquireStateLock(stateDir: string): StateLock {
   return acquirePidLock(path.join(stateDir, 'lock'), (pid) =>
-    `another animal-sync (pid ${pid}) is already running on state dir ${stateDir}; stop it first, or give this one its own --state-dir`);
+    `another animal-sync (pid ${pid}) is already running on state dir ${stateDir}; wait for it to finish (a daemon would have run this pass for you: is its control socket gone?)`);
 }

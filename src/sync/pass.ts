@@ -23,6 +23,8 @@ export interface PassOptions {
   skipped?: Skipped[];
   /** What the scan found at these paths (its lstat), used instead of a second look on the first round. */
   seen?: ReadonlyMap<string, LocalFile>;
+  /** The caller adopted already (a full pass): these paths wait for the catalogue, with the reason. */
+  waiting?: ReadonlyMap<string, string>;
 }
 
 export interface PassResult extends PassCounts {
@@ -39,6 +41,12 @@ export interface PathWorker {
   reconcile(sourcePath: string, opts: { dryRun?: boolean; seen?: LocalFile }): Promise<PathOutcome>;
   delete(sourcePath: string): Promise<PathOutcome>;
   noteSkip(s: Skipped): void;
+  /**
+   * Before any upload: paths without a row that this host's items already cover get their
+   * rows (catalogue/adopt.ts). Returns the paths that must wait (the catalogue could not be
+   * read: uploading them now could make a second item), with the reason.
+   */
+  adopt(paths: readonly string[], seen: ReadonlyMap<string, LocalFile> | undefined, opts: { complete: boolean }): Promise<Map<string, string>>;
   /** Aborted on shutdown: retry waits end at once. */
   readonly closing: AbortSignal;
 }
@@ -128,7 +136,10 @@ export async function runPass(worker: PathWorker, d: PassDeps, paths: Iterable<s
   // Paths are fed to the queue by a bounded set of workers, not all at once: memory stays
   // flat for a big inbox. There are enough of them to keep every transfer slot busy while
   // finished uploads wait for their batched item writes.
-  const runRound = async (list: string[], seen?: ReadonlyMap<string, LocalFile>): Promise<void> => {
+  const runRound = async (all: string[], seen?: ReadonlyMap<string, LocalFile>, adopted?: ReadonlyMap<string, string>): Promise<void> => {
+    const waiting = adopted ?? (opts.dryRun ? new Map<string, string>() : await worker.adopt(all, seen, { complete: false }));
+    for (const [p, error] of waiting) outcomes.set(p, { kind: 'failed', error, transient: true });
+    const list = waiting.size === 0 ? all : all.filter((p) => !waiting.has(p));
     let next = 0;
     const work = async (): Promise<void> => {
       while (next < list.length) {
@@ -144,7 +155,7 @@ export async function runPass(worker: PathWorker, d: PassDeps, paths: Iterable<s
     };
     await Promise.all(Array.from({ length: Math.min(list.length, config.concurrency + 64) }, work));
   };
-  await runRound(unique, opts.seen);
+  await runRound(unique, opts.seen, opts.waiting);
   for (let round = 0; round < (opts.retryRounds ?? 2); round++) {
     const again = unique.filter((p) => { const o = outcomes.get(p); return o?.kind === 'failed' && o.transient; });
     if (again.length === 0) break;

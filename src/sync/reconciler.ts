@@ -4,6 +4,8 @@
 // many paths run in parallel (p-queue).
 import PQueue from 'p-queue';
 import type { Config } from '../config.ts';
+import { adoptFromCatalogue, META_CATALOGUE_ADOPTED } from '../catalogue/adopt.ts';
+import { errorMessage } from '../errors.ts';
 import { hasMarker } from '../inbox.ts';
 import type { Logger } from '../log.ts';
 import type { ItemStore } from '../stores/dynamodb.ts';
@@ -14,7 +16,7 @@ import { chooseCandidates, runPass, type PassHooks, type PassOptions, type PassR
 import { PathLock } from './path-lock.ts';
 import { failedOutcome, reconcilePath, type ReconcilePathOptions } from './reconcile-path.ts';
 import { removePath } from './remove.ts';
-import { scanInbox, type Skipped } from './scanner.ts';
+import { inspectSourcePath, scanInbox, type LocalFile, type Skipped } from './scanner.ts';
 import { SkipLog } from './skip-log.ts';
 import { Uploader, type UploadHooks } from './upload.ts';
 
@@ -46,6 +48,7 @@ export class Reconciler implements PathWorker {
   private readonly uploader: Uploader;
   /** Aborted by close(): queued work is dropped and retry waits end at once. */
   private readonly closer = new AbortController();
+  private exclusiveRuns = 0;
 
   constructor(deps: ReconcilerDeps) {
     this.d = deps;
@@ -76,6 +79,26 @@ export class Reconciler implements PathWorker {
     this.skips.note(s);
   }
 
+  async adopt(paths: readonly string[], seen: ReadonlyMap<string, LocalFile> | undefined, opts: { complete: boolean }): Promise<Map<string, string>> {
+    const { index } = this.d;
+    const waiting = new Map<string, string>();
+    if (index.getMeta(META_CATALOGUE_ADOPTED)) return waiting;
+    const files: LocalFile[] = [];
+    for (const p of paths) {
+      if (index.get(p)) continue;
+      const file = seen?.get(p) ?? (await inspectSourcePath(this.d.config.inbox, p).then((s) => (s.kind === 'file' ? s.file : undefined)));
+      if (file) files.push(file);
+    }
+    try {
+      await adoptFromCatalogue({ ...this.d, hostId: this.d.config.hostId }, files);
+      if (opts.complete) index.setMeta(META_CATALOGUE_ADOPTED, { at: new Date(this.now()).toISOString() });
+    } catch (err) {
+      const why = `not uploaded: the catalogue could not be read to look for this file's item (${errorMessage(err)}); will retry`;
+      for (const f of files) waiting.set(f.sourcePath, why);
+    }
+    return waiting;
+  }
+
   /** Reconciles one path now (serialized with any other work on it). Deletes are not made: they come back as delete-pending. */
   reconcile(sourcePath: string, opts: ReconcilePathOptions = {}): Promise<PathOutcome> {
     return this.locks.run(sourcePath, async () => {
@@ -92,6 +115,12 @@ export class Reconciler implements PathWorker {
     }, opts.dryRun ? 'plan' : 'reconcile');
   }
 
+  /** Runs `fn` with `sourcePath` locked against any other work on it (a repair of its row). */
+  exclusive<T>(sourcePath: string, fn: () => Promise<T>): Promise<T> {
+    // A kind of its own per call: a waiting run absorbs only requests of its own kind.
+    return this.locks.run(sourcePath, fn, `exclusive-${++this.exclusiveRuns}`);
+  }
+
   /** Deletes one path's item and object, if the file is (still) gone. */
   delete(sourcePath: string): Promise<PathOutcome> {
     return this.locks.run(sourcePath, () => this.queue.add(async (): Promise<PathOutcome> => {
@@ -105,16 +134,20 @@ export class Reconciler implements PathWorker {
   }
 
   /** A pass over everything: every candidate in the inbox and every path the index knows. */
-  async runFullPass(opts: Omit<PassOptions, 'skipped' | 'seen'> = {}): Promise<PassResult> {
+  async runFullPass(opts: Omit<PassOptions, 'skipped' | 'seen' | 'waiting'> = {}): Promise<PassResult> {
     const { config, index, log } = this.d;
     const started = this.now();
     if (!(await hasMarker(config.inbox))) {
       log.error({ inbox: config.inbox }, `inbox marker missing in ${config.inbox}: the inbox may be unmounted; no deletes until it is back (run \`animal-sync init\` if this really is the inbox)`);
     }
     const scan = await scanInbox(config.inbox);
-    const rows = new Map(index.all().map((r) => [r.source_path, r]));
+    let rows = new Map(index.all().map((r) => [r.source_path, r]));
+    // Adoption before the candidates: adopted files with unchanged bytes take the fast path.
+    const rowless = scan.files.filter((f) => !rows.has(f.sourcePath));
+    const waiting = opts.dryRun ? new Map<string, string>() : await this.adopt(rowless.map((f) => f.sourcePath), new Map(rowless.map((f) => [f.sourcePath, f])), { complete: true });
+    if (rowless.length > 0) rows = new Map(index.all().map((r) => [r.source_path, r]));
     const chosen = chooseCandidates(scan, rows, this.now(), config.stabilityMs);
-    const result = await this.runPass(chosen.paths, { ...opts, skipped: scan.skipped, seen: chosen.seen });
+    const result = await this.runPass(chosen.paths, { ...opts, skipped: scan.skipped, seen: chosen.seen, waiting });
     // The whole pass: scan and index read included, not only the paths that went through the queue.
     return { ...result, unchanged: result.unchanged + chosen.unchanged, durationMs: this.now() - started };
   }

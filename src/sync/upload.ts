@@ -9,7 +9,7 @@ import { buildItem, s3KeyFor, type ImageItem } from '../model.ts';
 import { inspectPngFile, parsePngBuffer } from '../png.ts';
 import type { ItemStore } from '../stores/dynamodb.ts';
 import type { ObjectStore } from '../stores/s3.ts';
-import { uploadHoldsBytes } from '../stores/s3-parts.ts';
+import { SOURCE_HOST_METADATA, uploadHoldsBytes } from '../stores/s3-parts.ts';
 import { BufferPool, FileChangedError, readSmallFile, sendBuffer, sendFile, type ReadBody } from '../transfer.ts';
 import { ByteBudget } from './byte-budget.ts';
 import type { IndexRow, SyncIndex } from './index-db.ts';
@@ -109,11 +109,13 @@ export class Uploader {
     const png = small ? { ...parsePngBuffer(small), size: small.length } : await inspectPngFile(file.absPath);
     if (png.size !== file.size) return 'restart';
     const intent = this.journal(file, row);
+    // The object names its host: a repair may remove an orphan only when it is this host's own.
+    const send = { signal: this.abort.signal, metadata: { [SOURCE_HOST_METADATA]: config.hostId } };
     let sent;
     try {
       sent = small
-        ? await sendBuffer(objects, small, intent.s3_key, { signal: this.abort.signal })
-        : await sendFile(objects, file.absPath, intent.s3_key, { partSizeBytes: config.partSizeBytes, before: { size: file.size, mtimeMs: file.mtimeMs }, signal: this.abort.signal });
+        ? await sendBuffer(objects, small, intent.s3_key, send)
+        : await sendFile(objects, file.absPath, intent.s3_key, { ...send, partSizeBytes: config.partSizeBytes, before: { size: file.size, mtimeMs: file.mtimeMs } });
     } catch (err) {
       // A failed send of bytes in memory always throws: uploadSmall then keeps its buffer out of the pool.
       if (small) throw err;

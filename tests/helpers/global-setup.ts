@@ -17,10 +17,9 @@ let stack: LocalStack | undefined;
 export async function globalSetup(): Promise<void> {
   runTmp = mkdtempSync(path.join(os.tmpdir(), 'animal-sync-run-'));
   process.env.TMPDIR = runTmp;
-  stack = await startLocalStack({
-    dataDir: path.join(runTmp, STACK_DIR), s3Port: await freePort(), dynamodbPort: await freePort(), bucket: 'shared-stack', inMemory: true,
-  });
-  const info: SharedStackInfo = { s3Endpoint: stack.s3Endpoint, dynamodbEndpoint: stack.dynamodbEndpoint };
+  const dataDir = path.join(runTmp, STACK_DIR);
+  stack = await startLocalStack({ dataDir, s3Port: await freePort(), dynamodbPort: await freePort(), bucket: 'shared-stack', inMemory: true });
+  const info: SharedStackInfo = { s3Endpoint: stack.s3Endpoint, dynamodbEndpoint: stack.dynamodbEndpoint, dataDir };
   process.env[SHARED_STACK_VAR] = JSON.stringify(info);
 }
 

@@ -18,6 +18,8 @@ export const SHARED_STACK_VAR = 'TEST_SHARED_LOCAL_STACK';
 export interface SharedStackInfo {
   s3Endpoint: string;
   dynamodbEndpoint: string;
+  /** Where the servers keep their data (s3rver's files are under <dataDir>/s3). */
+  dataDir: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -32,6 +34,8 @@ export async function freePort(): Promise<number> {
 }
 
 export interface TestStack extends LocalStack {
+  /** Where the servers keep their data (tests that age an s3rver object touch its file there). */
+  dataDir: string;
   /** A bucket of this file's own (s3rver refuses most bucket-level calls from the current SDK). */
   bucket: string;
   /** Env for child processes: the stack's endpoints and credentials on top of process.env. */
@@ -43,13 +47,14 @@ export interface TestStack extends LocalStack {
 }
 
 /** The run's shared stack, or a stack of this process's own; stop() stops only what is its own. */
-async function localStack(bucket: string): Promise<LocalStack> {
+async function localStack(bucket: string): Promise<LocalStack & { dataDir: string }> {
   const shared = process.env[SHARED_STACK_VAR];
   if (shared) {
     const info = JSON.parse(shared) as SharedStackInfo;
     return { ...info, env: localEnv(info.s3Endpoint, info.dynamodbEndpoint), stop: async () => undefined };
   }
-  return startLocalStack({ dataDir: tempDir('animal-sync-stack-'), s3Port: await freePort(), dynamodbPort: await freePort(), bucket, inMemory: true });
+  const dataDir = tempDir('animal-sync-stack-');
+  return { ...(await startLocalStack({ dataDir, s3Port: await freePort(), dynamodbPort: await freePort(), bucket, inMemory: true })), dataDir };
 }
 
 export async function startTestStack(): Promise<TestStack> {

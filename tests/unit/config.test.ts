@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { envName, flagName, loadDefaults, resolveConfig, SETTINGS } from '../../src/config.ts';
+import { defaultStateDir, envName, flagName, loadDefaults, resolveConfig, SETTINGS } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { tempDir } from '../helpers/stack.ts';
 
@@ -34,7 +34,8 @@ describe('config', () => {
     assert.equal(c.concurrency, 7);
     assert.equal(c.inbox, path.join(dir, 'pics'));
     assert.equal(c.hostId, 'box-1');
-    assert.equal(c.stateDir, path.join(dir, '.animal-sync/state'));
+    assert.equal(c.stateDir, defaultStateDir({ inbox: c.inbox, bucket: c.bucket, table: c.table }));
+    assert.ok(!c.stateDir.startsWith(dir), 'the default state dir does not depend on the current directory');
     assert.ok(Object.isFrozen(c));
     assert.throws(() => { (c as { bucket: string }).bucket = 'x'; }, TypeError);
   });
@@ -99,5 +100,23 @@ describe('config', () => {
     assert.equal(resolveConfig({ env: { ANIMAL_SYNC_LOG_FORMAT: 'json' } }).logFormat, 'json');
     assert.equal(resolveConfig({ env: { ANIMAL_SYNC_LOG_FORMAT: 'json' }, flags: { logFormat: 'pretty' } }).logFormat, 'pretty');
     assert.throws(() => resolveConfig({ env: { ANIMAL_SYNC_LOG_FORMAT: 'xml' } }), /logFormat: expected one of auto, json, pretty, got "xml" \(from environment ANIMAL_SYNC_LOG_FORMAT\)/);
+  });
+
+  it('defaults the state dir under XDG_STATE_HOME (else ~/.local/state), the same from any directory, one per inbox+bucket+table', () => {
+    const env = { XDG_STATE_HOME: '/var/xdg', ANIMAL_SYNC_INBOX: '/data/pics' };
+    const a = resolveConfig({ env, cwd: '/tmp' }).stateDir;
+    assert.equal(resolveConfig({ env, cwd: '/home' }).stateDir, a);
+    assert.match(a, /^\/var\/xdg\/animal-sync\/pics-[0-9a-f]{12}$/);
+    assert.notEqual(resolveConfig({ env: { ...env, ANIMAL_SYNC_TABLE: 'Other' } }).stateDir, a);
+    assert.notEqual(resolveConfig({ env: { ...env, ANIMAL_SYNC_BUCKET: 'other-bucket' } }).stateDir, a);
+    assert.notEqual(resolveConfig({ env: { ...env, ANIMAL_SYNC_INBOX: '/data/other' } }).stateDir, a);
+    assert.match(resolveConfig({ env: { HOME: '/home/ann', ANIMAL_SYNC_INBOX: '/data/pics' } }).stateDir, /^\/home\/ann\/\.local\/state\/animal-sync\/pics-/);
+    assert.equal(resolveConfig({ env: { ...env, ANIMAL_SYNC_STATE_DIR: 'rel/state' }, cwd: '/srv' }).stateDir, '/srv/rel/state');
+  });
+
+  it('checkIntervalSec takes 0 (off) and refuses negatives', () => {
+    assert.equal(resolveConfig({ env: {} }).checkIntervalSec, 86400);
+    assert.equal(resolveConfig({ env: { ANIMAL_SYNC_CHECK_INTERVAL_SEC: '0' } }).checkIntervalSec, 0);
+    assert.throws(() => resolveConfig({ flags: { checkIntervalSec: '-1' }, env: {} }), /checkIntervalSec: expected an integer >= 0/);
   });
 });

@@ -4,6 +4,7 @@ import { configFromArgs, loggerFor, makeStores } from '../context.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { ensureInbox } from '../inbox.ts';
+import { holdOutput } from '../local/held-output.ts';
 import { stopWhenParentExits } from '../local/parent-watch.ts';
 import type { StreamRunner } from '../stream/runner.ts';
 import type { SyncDaemon } from '../sync/daemon.ts';
@@ -42,7 +43,9 @@ export const localCommand: CommandModule = {
     ]);
     // Resolved again below, once the stack's endpoints are in the environment.
     const settings = configFromArgs(argv);
-    const log = loggerFor(settings, { fd: 1 });
+    // On a terminal the banner comes first; the start-up lines follow it.
+    const held = holdOutput();
+    const log = loggerFor(settings, { fd: 1, out: held.stream });
     const stack = await startLocalStack({
       dataDir,
       s3Port: Number(argv.s3Port),
@@ -95,6 +98,7 @@ export const localCommand: CommandModule = {
       await daemon?.stop().catch(() => undefined);
       await runner?.stop().catch(() => undefined);
       await stack.stop();
+      held.release();
       throw err;
     }
     const lines = Object.entries(stack.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
@@ -103,17 +107,18 @@ export const localCommand: CommandModule = {
         `animal-sync local is up (data in ${dataDir})`,
         `  S3 (s3rver)      ${stack.s3Endpoint}  bucket ${config.bucket}`,
         `  DynamoDB Local   ${stack.dynamodbEndpoint}  table ${config.table} (stream NEW_AND_OLD_IMAGES)`,
-        `  inbox            ${config.inbox}${withSync ? ' (watched: drop <animal>/<name>.png files here)' : ' (not watched: --no-sync)'}`,
+        `  inbox            ${config.inbox}${withSync ? ' (watched)' : ' (not watched: --no-sync)'}`,
         ...(withSync ? [`  Lambda log       ${path.join(dataDir, 'lambda.log')} (stream runner; lines also appear below)`] : []),
         ...(gallery ? [`  gallery          ${gallery.url}  (open it in a browser)`] : []),
         '',
         'In another shell, point animal-sync (or the AWS CLI) at it with:',
         ...lines,
         '',
-        'Press Ctrl-C to stop.',
+        ...(withSync ? [`Drop a PNG into ${path.relative(process.cwd(), config.inbox) || '.'}/<animal>/ (e.g. inbox/dog/rex.png) and watch it arrive. Press Ctrl-C to stop.`] : ['Press Ctrl-C to stop.']),
         '',
       ].join('\n'),
     );
+    held.release();
     await new Promise<never>(() => undefined);
   },
 };

@@ -136,7 +136,9 @@ export async function startStreamRunner(opts: StreamRunnerOptions): Promise<Stre
   const deps: ShardWorkerDeps = { options: o, streams, streamArn: open.streamArn, store: open.store, handler: open.handler, log: componentLog, stopping: stopping.signal };
   const workers = new Map<string, Promise<void>>();
 
-  log.info({ streamArn: open.streamArn, logFile: o.logFile, failureFile: o.failureFile, checkpoints: o.checkpointFile, batchSize: o.batchSize, batchWindowMs: o.batchWindowMs, maxRetries: o.maxRetries }, 'stream runner started');
+  // The details at debug; info says only that it runs (a newcomer's first screen stays short).
+  log.info({ streamArn: open.streamArn }, 'stream runner started');
+  log.debug({ logFile: o.logFile, failureFile: o.failureFile, checkpoints: o.checkpointFile, batchSize: o.batchSize, batchWindowMs: o.batchWindowMs, maxRetries: o.maxRetries }, 'stream runner settings');
   const supervisor = supervise(deps, open.shards, workers, log);
   let stopped: Promise<void> | undefined;
 

@@ -45,7 +45,7 @@ export async function readShard(deps: ShardWorkerDeps, shard: ShardInfo): Promis
   // yet checkpointed is handed to the handler again (at least once, never lost).
   const readerFromCheckpoint = (): ShardReader => new ShardReader(deps.streams, streamArn, shardId, iteratorStartFor(store.get(streamArn, shardId)), readerLog);
   let reader = readerFromCheckpoint();
-  slog.info({ start: iteratorStartFor(store.get(streamArn, shardId)) }, 'reading shard');
+  slog.debug({ start: iteratorStartFor(store.get(streamArn, shardId)) }, 'reading shard');
   for (let errors = 0; !stopping.aborted; ) {
     try {
       const batch = await gatherBatch((limit) => reader.read(limit, stopping), {

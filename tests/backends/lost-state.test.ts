@@ -8,7 +8,7 @@ import { describeBackends } from '../helpers/backends.ts';
 import { assertConverged, setupSync } from '../helpers/sync.ts';
 
 describeBackends('lost state', (test) => {
-  test('after the index is deleted, sync --once adopts the catalogue: same items, no second upload', { skip: 'needs adoption (issue 9)' }, async (_t, stack) => {
+  test('after the index is deleted, sync --once adopts the catalogue: same items, no second upload', {}, async (_t, stack) => {
     const s = await setupSync(stack);
     for (const p of ['dog/a.png', 'dog/b.png', 'cat/c.png']) s.put(p);
     assert.equal((await s.once()).code, 0);

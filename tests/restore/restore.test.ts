@@ -96,7 +96,7 @@ describe('restore', () => {
     assert.ok(existsSync(path.join(dir, '.animal-sync-inbox')));
   });
 
-  it('sync --once on the restored folder with a fresh state dir changes nothing in the catalogue', { todo: 'needs adoption (issue 9)' }, async () => {
+  it('sync --once on the restored folder with a fresh state dir changes nothing in the catalogue', async () => {
     const dir = path.join(work, 'round-trip');
     const items = await s.items();
     const keys = await s.objectKeys();

@@ -249,7 +249,7 @@ describe('startStreamRunner', () => {
     const [a, p] = [newItem('elk'), newItem('elk')] as [ImageItem, ImageItem];
     for (const item of [a, p]) await items.putNew(item);
     let out = '';
-    const log = createLogger({ level: 'info', destination: new Writable({ write(chunk: Buffer, _e, cb) { out += chunk.toString(); cb(); } }) });
+    const log = createLogger({ level: 'debug', destination: new Writable({ write(chunk: Buffer, _e, cb) { out += chunk.toString(); cb(); } }) });
     const calls: DynamoDBRecord[][] = [];
     const runner = await runnerFor(config, { log, maxRetries: 1, handlerFactory: scriptedHandler(p.image_id, (call) => (call === 1 ? 'fail-poison' : 'ok'), calls) });
     try {

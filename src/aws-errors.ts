@@ -46,8 +46,27 @@ function endpointFor(address: string | undefined, port: number | undefined, env:
 
 const isLoopback = (url: string): boolean => /^(https?:\/\/)?(127\.|localhost|\[::1\])/.test(url);
 
+/**
+ * The message to show for `err`: the explanation, or, when `err` wraps the SDK's error with
+ * context of ours ("cannot read the catalogue of dog: connect ECONNREFUSED …"), that context
+ * with the SDK's words replaced by the explanation.
+ */
 export function explainAwsError(err: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (!(err instanceof Error)) return undefined;
+  const why = explainRoot(err, env);
+  if (!why) return undefined;
+  const root = rootMessage(err);
+  return root && err.message !== root && err.message.includes(root) ? err.message.replace(root, why) : why;
+}
+
+/** The innermost message of the cause chain (the SDK's own words). */
+function rootMessage(err: Error): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e instanceof Error && e.cause instanceof Error; i++) e = e.cause;
+  return e instanceof Error ? e.message : undefined;
+}
+
+function explainRoot(err: Error, env: NodeJS.ProcessEnv): string | undefined {
   const conn = connectFailure(err);
   if (conn?.code === 'ECONNREFUSED') {
     const ep = endpointFor(conn.address, conn.port, env);
@@ -57,7 +76,7 @@ export function explainAwsError(err: unknown, env: NodeJS.ProcessEnv = process.e
       : `nothing answers at ${where}: check the endpoint variables (AWS_ENDPOINT_URL_*) and that the service is up`;
   }
   if (conn) return `cannot resolve the host of ${conn.address ?? 'the endpoint'} (${conn.code}): check AWS_REGION and any AWS_ENDPOINT_URL_* variables, and the network`;
-  if (err.message === 'Region is missing') {
+  if (err.message === 'Region is missing' || rootMessage(err) === 'Region is missing') {
     return 'no AWS region is set: export AWS_REGION=<region of your bucket and table> (e.g. us-east-1), or set `region` in the profile AWS_PROFILE names ' +
       `(${LOCAL_HINT}); see the README, "Pointing it at real AWS"`;
   }

@@ -112,8 +112,7 @@ export class Reconciler implements PathWorker {
       log.error({ inbox: config.inbox }, `inbox marker missing in ${config.inbox}: the inbox may be unmounted; no deletes until it is back (run \`animal-sync init\` if this really is the inbox)`);
     }
     const scan = await scanInbox(config.inbox);
-    const rows = new Map(index.all().map((r) => [r.source_path, r]));
-    const chosen = chooseCandidates(scan, rows, this.now(), config.stabilityMs);
+    const chosen = chooseCandidates(scan, index.scanRows(), this.now(), config.stabilityMs);
     const result = await this.runPass(chosen.paths, { ...opts, skipped: scan.skipped, seen: chosen.seen });
     // The whole pass: scan and index read included, not only the paths that went through the queue.
     return { ...result, unchanged: result.unchanged + chosen.unchanged, durationMs: this.now() - started };

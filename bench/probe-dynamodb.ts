@@ -83,9 +83,11 @@ const deadline = Date.now() + Number(a['max-seconds']) * 1000;
 let written = 0;
 for (let k = 0; k < Number(a['pre-tables']); k++) {
   const t0 = performance.now();
+  const cpu0 = cpuSeconds(ddb.pid);
   await fill(await createTable(`Pre${k}`), 0, Number(a['pre-items']));
   if (a['drop-pre']) await raw.send(new DeleteTableCommand({ TableName: `Pre${k}` }));
-  console.log(`table Pre${k}: ${a['pre-items']} items in ${((performance.now() - t0) / 1000).toFixed(0)} s${a['drop-pre'] ? ', dropped' : ''}`);
+  const perK = (x: number): string => ((x / Number(a['pre-items'])) * 1000).toFixed(0);
+  console.log(`table Pre${k}: ${a['pre-items']} items, wall ${perK(performance.now() - t0)} ms / 1k, JVM CPU ${perK((cpuSeconds(ddb.pid) - cpu0) * 1000)} ms / 1k${a['drop-pre'] ? ', then dropped' : ''}`);
 }
 written = 0;
 const store = await createTable('Probe');

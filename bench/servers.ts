@@ -20,7 +20,7 @@ export interface BenchServers {
   /** Endpoints and credentials. */
   env: Record<string, string>;
   /** A new bucket and a new (empty) table; drop() removes the table again. */
-  fresh(name: string): Promise<{ bucket: string; table: string; drop(): Promise<void> }>;
+  fresh(name: string, opts?: { table?: boolean }): Promise<{ bucket: string; table: string; drop(): Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -36,10 +36,11 @@ export async function startBenchServers(opts: { dataDir: string; dynamodb: 'disk
   const ddb = makeDynamoClient(config, { ...process.env, ...env });
   return {
     s3Endpoint: s3.endpoint, dynamodbEndpoint: dynamo.endpoint, s3Pid: s3.child.pid!, dynamodbPid: dynamo.pid, env,
-    async fresh(name) {
+    async fresh(name, o = {}) {
       const bucket = name.toLowerCase();
       const table = name;
       await s3Client.send(new CreateBucketCommand({ Bucket: bucket }));
+      if (o.table === false) return { bucket, table, drop: async () => undefined };
       await new DynamoItemStore(ddb, makeDocumentClient(ddb), table).ensureTable();
       // DynamoDB Local gets slower with every table its database holds: one at a time.
       return { bucket, table, drop: async () => void (await ddb.send(new DeleteTableCommand({ TableName: table }))) };

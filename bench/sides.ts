@@ -39,6 +39,8 @@ export async function rcloneCopy(servers: BenchServers, at: Endpoints, inbox: st
     ...process.env, RCLONE_CONFIG_BENCH_TYPE: 's3', RCLONE_CONFIG_BENCH_PROVIDER: 'Other', RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: 'S3RVER',
     RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: 'S3RVER', RCLONE_CONFIG_BENCH_ENDPOINT: at.s3, RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
   };
+  // rclone's S3 back end fails on a CA bundle it is handed through the AWS variables.
+  delete env.AWS_CA_BUNDLE;
   const run = await timeCommand('rclone', ['copy', '--transfers', String(transfers), '--exclude', '.animal-sync-inbox', inbox, `bench:${fresh.bucket}`], env);
   if (run.code !== 0) throw new Error(`rclone copy failed (exit ${run.code}): ${run.stderr.slice(-2000)}`);
   return run;

@@ -21,9 +21,8 @@ import { timeCommand, type TimedRun } from './child.ts';
 import { probeDaemon } from './daemon-probe.ts';
 import { benchInbox } from './inbox.ts';
 import { largeSet } from './large.ts';
-import { cpuSeconds } from './proc.ts';
 import { startBenchServers } from './servers.ts';
-import { firstSync, hasRclone, rcloneCopy, type Endpoints } from './sides.ts';
+import { firstSync, hasRclone, rcloneCopy, type Endpoints, type Measured } from './sides.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -38,7 +37,6 @@ const RUNS = Number(a.runs ?? (a.scale ? 1 : 3));
 const DELAY_MS = 20;
 
 type Side = 'sync' | 'rclone8' | 'rclone4';
-interface Measured extends TimedRun { jvmS: number; s3rverS: number }
 
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const best = (runs: Measured[], key: 'ms' | 'cpuS' | 'rssMiB'): number => Math.min(...runs.map((r) => r[key]));
@@ -62,18 +60,9 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   let last: Awaited<ReturnType<typeof firstSync>> | undefined;
   const measure = async (side: Side): Promise<void> => {
-    const jvm0 = cpuSeconds(servers.dynamodbPid);
-    const s3rver0 = cpuSeconds(servers.s3Pid);
-    let run: TimedRun;
-    if (side === 'sync') {
-      await last?.drop();
-      last = await firstSync(servers, at, inbox);
-      run = last;
-    } else {
-      run = await rcloneCopy(servers, at, inbox, side === 'rclone8' ? 8 : 4);
-    }
-    runs[side].push({ ...run, jvmS: cpuSeconds(servers.dynamodbPid) - jvm0, s3rverS: cpuSeconds(servers.s3Pid) - s3rver0 });
-    console.log(`  ${side.padEnd(7)} ${s(run.ms)}, CPU ${run.cpuS.toFixed(2)} s, peak RSS ${run.rssMiB.toFixed(0)} MiB`);
+    const run = side === 'sync' ? (last = await firstSync(servers, at, inbox)) : await rcloneCopy(servers, at, inbox, side === 'rclone8' ? 8 : 4);
+    runs[side].push(run);
+    console.log(`  ${side.padEnd(7)} ${s(run.ms)}, CPU ${run.cpuS.toFixed(2)} s, peak RSS ${run.rssMiB.toFixed(0)} MiB; JVM ${run.jvmS.toFixed(1)} s, s3rver ${run.s3rverS.toFixed(1)} s`);
   };
   try {
     const order: Side[] = withRclone ? ['rclone8', 'sync', 'rclone4'] : ['sync'];

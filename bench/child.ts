@@ -13,7 +13,7 @@ export interface ServerChild {
 /** Starts `node <script> <args>` and resolves once it printed `ready <endpoint>`. */
 export function startServerScript(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ServerChild> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, ['--openssl-legacy-provider', script, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(NODE, ['--openssl-legacy-provider', script, ...args], { env, stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     const onData = (d: Buffer): void => {
       out += d;

@@ -36,7 +36,7 @@ child.stderr.on('data', (d: Buffer) => {
   for (const m of String(d).matchAll(/progress: (\d+)\//g)) done = Number(m[1]);
 });
 child.stdout.on('data', (d: Buffer) => process.stdout.write(`summary: ${d}`));
-const sample = () => ({ t: performance.now(), done, client: cpuSeconds(child.pid!), jvm: cpuSeconds(servers.dynamodbPid), s3: cpuSeconds(servers.s3Pid) });
+const sample = () => ({ t: performance.now(), done, client: cpuSeconds(child.pid!), jvm: cpuSeconds(servers.dynamodbPid()), s3: cpuSeconds(servers.s3Pid) });
 let mark = sample();
 const timer = setInterval(() => {
   const now = sample();
@@ -50,7 +50,7 @@ const kill = setTimeout(() => { console.log('--max-seconds reached: stopping the
 const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
 clearInterval(timer);
 clearTimeout(kill);
-console.log(`exit ${code} after ${((performance.now() - t0) / 1000).toFixed(1)} s; JVM CPU total ${cpuSeconds(servers.dynamodbPid).toFixed(0)} s, s3rver CPU total ${cpuSeconds(servers.s3Pid).toFixed(0)} s`);
+console.log(`exit ${code} after ${((performance.now() - t0) / 1000).toFixed(1)} s; JVM CPU total ${cpuSeconds(servers.dynamodbPid()).toFixed(0)} s, s3rver CPU total ${cpuSeconds(servers.s3Pid).toFixed(0)} s`);
 if (code !== 0) console.log(tail.split('\n').slice(-5).join('\n'));
 await servers.stop();
 rmSync(root, { recursive: true, force: true });

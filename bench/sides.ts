@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BIN } from '../tests/helpers/cli.ts';
 import { timeCommand, type TimedRun } from './child.ts';
+import { cpuSeconds } from './proc.ts';
 import type { BenchServers } from './servers.ts';
 
 export interface Endpoints {
@@ -15,6 +16,19 @@ export interface Endpoints {
 
 let runs = 0;
 
+export interface Measured extends TimedRun {
+  /** CPU seconds the emulators used while the command ran (not the product's cost). */
+  jvmS: number;
+  s3rverS: number;
+}
+
+async function timedAgainst(servers: BenchServers, cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
+  const jvm0 = cpuSeconds(servers.dynamodbPid());
+  const s3rver0 = cpuSeconds(servers.s3Pid);
+  const run = await timeCommand(cmd, args, env);
+  return { ...run, jvmS: cpuSeconds(servers.dynamodbPid()) - jvm0, s3rverS: cpuSeconds(servers.s3Pid) - s3rver0 };
+}
+
 export function syncEnv(servers: BenchServers, at: Endpoints, inbox: string, bucket: string, table: string, stateDir: string): NodeJS.ProcessEnv {
   return {
     ...process.env, ...servers.env, AWS_ENDPOINT_URL_S3: at.s3, AWS_ENDPOINT_URL_DYNAMODB: at.dynamodb, AWS_ENDPOINT_URL_DYNAMODB_STREAMS: at.dynamodb,
@@ -23,17 +37,17 @@ export function syncEnv(servers: BenchServers, at: Endpoints, inbox: string, buc
 }
 
 /** A first sync into a fresh bucket and table; the state dir is kept for the no-change runs. */
-export async function firstSync(servers: BenchServers, at: Endpoints, inbox: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<TimedRun & { env: NodeJS.ProcessEnv; drop(): Promise<void> }> {
+export async function firstSync(servers: BenchServers, at: Endpoints, inbox: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Measured & { env: NodeJS.ProcessEnv; drop(): Promise<void> }> {
   const fresh = await servers.fresh(`Sync${++runs}`);
   const env = { ...syncEnv(servers, at, inbox, fresh.bucket, fresh.table, mkdtempSync(path.join(os.tmpdir(), 'bench-state-'))), ...extraEnv };
-  const run = await timeCommand(BIN, ['sync', '--once', '--json'], env);
+  const run = await timedAgainst(servers, BIN, ['sync', '--once', '--json'], env);
   if (run.code !== 0) throw new Error(`sync --once failed (exit ${run.code}): ${run.stderr.slice(-2000)}`);
   const summary = JSON.parse(run.stdout) as { uploaded: number; failed: number };
   if (summary.failed > 0) throw new Error(`sync --once: ${summary.failed} file(s) failed`);
   return { ...run, env, drop: fresh.drop };
 }
 
-export async function rcloneCopy(servers: BenchServers, at: Endpoints, inbox: string, transfers: number): Promise<TimedRun> {
+export async function rcloneCopy(servers: BenchServers, at: Endpoints, inbox: string, transfers: number): Promise<Measured> {
   const fresh = await servers.fresh(`Rclone${++runs}`, { table: false });
   const env: NodeJS.ProcessEnv = {
     ...process.env, RCLONE_CONFIG_BENCH_TYPE: 's3', RCLONE_CONFIG_BENCH_PROVIDER: 'Other', RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: 'S3RVER',
@@ -41,7 +55,7 @@ export async function rcloneCopy(servers: BenchServers, at: Endpoints, inbox: st
   };
   // rclone's S3 back end fails on a CA bundle it is handed through the AWS variables.
   delete env.AWS_CA_BUNDLE;
-  const run = await timeCommand('rclone', ['copy', '--transfers', String(transfers), '--exclude', '.animal-sync-inbox', inbox, `bench:${fresh.bucket}`], env);
+  const run = await timedAgainst(servers, 'rclone', ['copy', '--transfers', String(transfers), '--exclude', '.animal-sync-inbox', inbox, `bench:${fresh.bucket}`], env);
   if (run.code !== 0) throw new Error(`rclone copy failed (exit ${run.code}): ${run.stderr.slice(-2000)}`);
   return run;
 }

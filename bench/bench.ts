@@ -16,8 +16,8 @@ import { resolveConfig } from '../src/config.ts';
 import { makeDocumentClient, makeDynamoClient } from '../src/stores/aws.ts';
 import { DynamoItemStore } from '../src/stores/dynamodb.ts';
 import { BIN } from '../tests/helpers/cli.ts';
-import { startFaultProxy, type FaultProxy } from '../tests/helpers/fault-proxy.ts';
 import { timeCommand, type TimedRun } from './child.ts';
+import { startDelayProxy, type DelayProxy } from './delay-proxy.ts';
 import { probeDaemon } from './daemon-probe.ts';
 import { benchInbox } from './inbox.ts';
 import { largeSet } from './large.ts';
@@ -48,11 +48,10 @@ async function main(): Promise<void> {
   const inbox = benchInbox(FILES, SIZE);
   const root = mkdtempSync(path.join(os.tmpdir(), 'animal-sync-bench-'));
   const servers = await startBenchServers({ dataDir: root, dynamodb: a.dynamodb === 'disk' ? 'disk' : 'memory' });
-  const proxies: FaultProxy[] = [];
+  const proxies: DelayProxy[] = [];
   let at: Endpoints = { s3: servers.s3Endpoint, dynamodb: servers.dynamodbEndpoint };
   if (a.wan) {
-    const decide = () => ({ kind: 'forward' as const, delayMs: DELAY_MS });
-    proxies.push(await startFaultProxy(servers.s3Endpoint, { decide }), await startFaultProxy(servers.dynamodbEndpoint, { decide }));
+    proxies.push(await startDelayProxy(servers.s3Endpoint, DELAY_MS), await startDelayProxy(servers.dynamodbEndpoint, DELAY_MS));
     at = { s3: proxies[0]!.url, dynamodb: proxies[1]!.url };
   }
   const withRclone = await hasRclone();

@@ -1,146 +1,111 @@
-// npm run bench [-- --large] [--files N] [--keep]
-// Measures, against the local stack on this machine: first `sync --once` of 2,000 × 64 KiB
-// PNGs in 8 folders (wall time, files/s, MiB/s, peak RSS), a no-change re-run, the watching
-// daemon's close-to-catalogued latency at 20 files/s, rclone copy --transfers 8 of the same
-// files if rclone is installed, and with --large 4 × 256 MiB PNGs against a bare lib-storage upload.
-import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// npm run bench [-- --files N] [--size BYTES] [--runs R] [--scale] [--wan] [--large] [--dynamodb memory|disk] [--keep]
+// One table, like for like, from one run: animal-sync's first `sync --once` (S3 + DynamoDB)
+// against `rclone copy --transfers 8` and `--transfers 4` (S3 only) of the same inbox to the
+// same s3rver, interleaved (the order rotates every round), a fresh bucket (and table) for
+// every timed run, best of R for each side; CPU (user + sys) and peak RSS of each side's
+// whole process tree from /usr/bin/time, and the emulators' CPU beside it. Then no-change
+// passes and the watching daemon (ready time, RSS, close-to-catalogued latency).
+// --scale: 100,000 files of 1 KiB, one round. --wan: every request to S3 and DynamoDB goes
+// through a proxy on loopback that delays it by 20 ms.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Upload } from '@aws-sdk/lib-storage';
 import { resolveConfig } from '../src/config.ts';
-import { makeStores } from '../src/context.ts';
-import { startLocalStack } from '../src/local/stack.ts';
-import { makeS3Client } from '../src/stores/aws.ts';
-import { ensureInbox } from '../src/inbox.ts';
-import { makePng } from '../tests/helpers/png.ts';
+import { makeDocumentClient, makeDynamoClient } from '../src/stores/aws.ts';
+import { DynamoItemStore } from '../src/stores/dynamodb.ts';
 import { BIN } from '../tests/helpers/cli.ts';
-import { freePort } from '../tests/helpers/stack.ts';
+import { timeCommand, type TimedRun } from './child.ts';
+import { startDelayProxy, type DelayProxy } from './delay-proxy.ts';
+import { probeDaemon } from './daemon-probe.ts';
+import { benchInbox } from './inbox.ts';
+import { largeSet } from './large.ts';
+import { startBenchServers } from './servers.ts';
+import { firstSync, hasRclone, rcloneCopy, type Endpoints, type Measured } from './sides.ts';
 
-const { values: args } = parseArgs({ options: { large: { type: 'boolean', default: false }, files: { type: 'string', default: '2000' }, keep: { type: 'boolean', default: false }, concurrency: { type: 'string' }, profile: { type: 'string' } } });
-const FILES = Number(args.files);
-const ANIMALS = ['dog', 'cat', 'bird', 'fox', 'owl', 'cow', 'pig', 'emu'];
-const root = path.join(os.tmpdir(), `animal-sync-bench-${process.pid}`);
-const inbox = path.join(root, 'inbox');
-const stateDir = path.join(root, 'state');
-const mib = (n: number): number => n / 1024 / 1024;
+const { values: a } = parseArgs({
+  options: {
+    files: { type: 'string' }, size: { type: 'string' }, runs: { type: 'string' }, scale: { type: 'boolean', default: false },
+    wan: { type: 'boolean', default: false }, large: { type: 'boolean', default: false }, dynamodb: { type: 'string', default: 'memory' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const FILES = Number(a.files ?? (a.scale ? 100_000 : 2000));
+const SIZE = Number(a.size ?? (FILES > 5000 ? 1024 : 64 * 1024));
+const RUNS = Number(a.runs ?? (a.scale ? 1 : 3));
+const DELAY_MS = 20;
 
-// Async on purpose: the S3 server runs in this process and must keep answering meanwhile.
-function timeCommand(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; maxRssKiB: number; stdout: string; code: number | null }> {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS=%M', cmd, ...cmdArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => {
-      const ms = performance.now() - t0;
-      const m = /MAXRSS=(\d+)/.exec(stderr);
-      if (code !== 0) process.stderr.write(stderr.split('\n').slice(-10).join('\n'));
-      resolve({ ms, maxRssKiB: m ? Number(m[1]) : NaN, stdout, code });
-    });
-  });
-}
+type Side = 'sync' | 'rclone8' | 'rclone4';
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
+const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const best = (runs: Measured[], key: 'ms' | 'cpuS' | 'rssMiB'): number => Math.min(...runs.map((r) => r[key]));
 
 async function main(): Promise<void> {
-  // Measure the bundle that users run (bin/animal-sync falls back to the sources when dist/ is stale).
   const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: path.join(path.dirname(BIN), '..'), stdio: 'inherit' });
   if (build.status !== 0) throw new Error('npm run build failed');
-  mkdirSync(inbox, { recursive: true });
-  ensureInbox(inbox);
-  console.log(`generating ${FILES} PNGs of 64 KiB in ${ANIMALS.length} folders under ${inbox}`);
-  for (let i = 0; i < FILES; i++) {
-    const animal = ANIMALS[i % ANIMALS.length]!;
-    mkdirSync(path.join(inbox, animal), { recursive: true });
-    writeFileSync(path.join(inbox, animal, `img-${i}.png`), makePng({ seed: i, padTo: 64 * 1024 }));
+  console.log(`inbox: ${FILES} PNGs of ${SIZE} bytes in 8 folders (made once, kept under ${os.tmpdir()})`);
+  const inbox = benchInbox(FILES, SIZE);
+  const root = mkdtempSync(path.join(os.tmpdir(), 'animal-sync-bench-'));
+  const servers = await startBenchServers({ dataDir: root, dynamodb: a.dynamodb === 'disk' ? 'disk' : 'memory' });
+  const proxies: DelayProxy[] = [];
+  let at: Endpoints = { s3: servers.s3Endpoint, dynamodb: servers.dynamodbEndpoint };
+  if (a.wan) {
+    proxies.push(await startDelayProxy(servers.s3Endpoint, DELAY_MS), await startDelayProxy(servers.dynamodbEndpoint, DELAY_MS));
+    at = { s3: proxies[0]!.url, dynamodb: proxies[1]!.url };
   }
-  const bytesSmall = FILES * 64 * 1024;
-  const bucket = 'bench';
-  const stack = await startLocalStack({ dataDir: path.join(root, 'servers'), s3Port: await freePort(), dynamodbPort: await freePort(), bucket });
-  Object.assign(process.env, stack.env);
-  const env: NodeJS.ProcessEnv = { ...process.env, ANIMAL_SYNC_LOG_LEVEL: 'warn', ANIMAL_SYNC_INBOX: inbox, ANIMAL_SYNC_STATE_DIR: stateDir, ANIMAL_SYNC_BUCKET: bucket, ANIMAL_SYNC_TABLE: 'BenchImages', ...(args.concurrency ? { ANIMAL_SYNC_CONCURRENCY: args.concurrency } : {}) };
-  const config = resolveConfig({ env, flags: {} });
-  const stores = makeStores(config);
-  await stores.items.ensureTable();
-  const results: string[] = [];
+  const withRclone = await hasRclone();
+  const runs: Record<Side, Measured[]> = { sync: [], rclone8: [], rclone4: [] };
+  const lines: string[] = [];
+  let last: Awaited<ReturnType<typeof firstSync>> | undefined;
+  const measure = async (side: Side): Promise<void> => {
+    const run = side === 'sync' ? (last = await firstSync(servers, at, inbox)) : await rcloneCopy(servers, at, inbox, side === 'rclone8' ? 8 : 4);
+    runs[side].push(run);
+    console.log(`  ${side.padEnd(7)} ${s(run.ms)}, CPU ${run.cpuS.toFixed(2)} s, peak RSS ${run.rssMiB.toFixed(0)} MiB; JVM ${run.jvmS.toFixed(1)} s, s3rver ${run.s3rverS.toFixed(1)} s`);
+  };
   try {
-    // 1. first sync, interleaved with rclone copy --transfers 8 of the same files to the same
-    // server (rclone, sync, rclone): this disk's speed drifts, so the ratio is taken against
-    // the mean of the rclone runs on either side.
-    const hasRclone = spawnSync('rclone', ['version']).status === 0;
-    const rcloneEnv: NodeJS.ProcessEnv = { ...env, RCLONE_CONFIG_LOCAL_TYPE: 's3', RCLONE_CONFIG_LOCAL_PROVIDER: 'Other', RCLONE_CONFIG_LOCAL_ACCESS_KEY_ID: 'S3RVER', RCLONE_CONFIG_LOCAL_SECRET_ACCESS_KEY: 'S3RVER', RCLONE_CONFIG_LOCAL_ENDPOINT: stack.s3Endpoint, RCLONE_CONFIG_LOCAL_FORCE_PATH_STYLE: 'true' };
-    delete rcloneEnv.AWS_CA_BUNDLE;
-    const rclone = async (n: number) => (await timeCommand('rclone', ['copy', '--transfers', '8', '--exclude', '.animal-sync-inbox', inbox, `local:${bucket}/rclone-${n}`], rcloneEnv)).ms;
-    const rcloneBefore = hasRclone ? await rclone(1) : NaN;
-    // --profile DIR: a V8 CPU profile of the first sync, for finding where its time goes.
-    const first = await timeCommand(BIN, ['sync', '--once', '--json'], args.profile ? { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(args.profile)}` } : env);
-    const rcloneAfter = hasRclone ? await rclone(2) : NaN;
-    const summary = JSON.parse(first.stdout || '{}') as { uploaded?: number; failed?: number };
-    results.push(`first sync --once: ${(first.ms / 1000).toFixed(2)} s, ${(FILES / (first.ms / 1000)).toFixed(0)} files/s, ${(mib(bytesSmall) / (first.ms / 1000)).toFixed(1)} MiB/s, peak RSS ${(first.maxRssKiB / 1024).toFixed(0)} MiB (uploaded ${summary.uploaded}, failed ${summary.failed}, exit ${first.code})`);
-    if (hasRclone) {
-      const mean = (rcloneBefore + rcloneAfter) / 2;
-      results.push(`rclone copy --transfers 8: ${(rcloneBefore / 1000).toFixed(2)} s before, ${(rcloneAfter / 1000).toFixed(2)} s after; animal-sync first sync / rclone mean = ${(first.ms / mean).toFixed(2)}`);
-    } else {
-      results.push('rclone: not installed (apt-get install rclone to compare)');
+    const order: Side[] = withRclone ? ['rclone8', 'sync', 'rclone4'] : ['sync'];
+    for (let r = 0; r < RUNS; r++) {
+      console.log(`round ${r + 1} of ${RUNS}`);
+      for (let k = 0; k < order.length; k++) await measure(order[(k + r) % order.length]!);
     }
-    // 2. no-change rerun (best of 3)
-    const reruns = [];
-    for (let i = 0; i < 3; i++) reruns.push(await timeCommand(BIN, ['sync', '--once', '--json'], env));
-    results.push(`no-change sync --once: best ${(Math.min(...reruns.map((r) => r.ms)) / 1000).toFixed(3)} s (runs ${reruns.map((r) => (r.ms / 1000).toFixed(3)).join(', ')}), peak RSS ${(reruns[0]!.maxRssKiB / 1024).toFixed(0)} MiB`);
-    // 3. restore of the whole set into an empty folder, against rclone copy of the same objects (bench/restore.ts)
-    results.push(...await (await import('./restore.ts')).benchRestore({ root, bucket, files: FILES, bytes: bytesSmall, env, rcloneEnv: hasRclone ? rcloneEnv : null, timeCommand }));
-    // 4. close-to-catalogued latency of the watching daemon at 20 files/s
-    const daemon = spawn(BIN, ['sync'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    await new Promise((r) => setTimeout(r, 3000));
-    const N = 200;
-    const closedAt = new Map<string, number>();
-    const seenAt = new Map<string, number>();
-    mkdirSync(path.join(inbox, 'latency'), { recursive: true });
-    const poller = (async () => {
-      while (seenAt.size < N) {
-        const page = await stores.items.query('latency', { limit: 100 });
-        const now = performance.now();
-        for (const it of page.items) if (!seenAt.has(it.source_path)) seenAt.set(it.source_path, now);
-        await new Promise((r) => setTimeout(r, 20));
-        if (closedAt.size === N && now - Math.max(...closedAt.values()) > 30000) break;
-      }
-    })();
-    for (let i = 0; i < N; i++) {
-      const p = `latency/l-${i}.png`;
-      writeFileSync(path.join(inbox, p), makePng({ seed: 100000 + i, padTo: 64 * 1024 }));
-      closedAt.set(p, performance.now());
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await poller;
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.on('exit', r));
-    const lat = [...closedAt].filter(([p]) => seenAt.has(p)).map(([p, t]) => seenAt.get(p)! - t).sort((a, b) => a - b);
-    results.push(`close-to-catalogued at 20 files/s (stabilityMs ${config.stabilityMs}): p50 ${percentile(lat, 50).toFixed(0)} ms, p99 ${percentile(lat, 99).toFixed(0)} ms, max ${lat[lat.length - 1]?.toFixed(0)} ms (${lat.length}/${N} seen)`);
-    // 5. large files
-    if (args.large) {
-      const largeDir = path.join(inbox, 'whale');
-      mkdirSync(largeDir, { recursive: true });
-      for (let i = 0; i < 4; i++) writeFileSync(path.join(largeDir, `big-${i}.png`), makePng({ seed: 500 + i, padTo: 256 * 1024 * 1024 }));
-      const s3 = makeS3Client(config);
-      const t0 = performance.now();
-      await Promise.all([0, 1, 2, 3].map((i) => new Upload({ client: s3, partSize: config.partSizeBytes, queueSize: 4, params: { Bucket: bucket, Key: `bare/big-${i}.png`, Body: createReadStream(path.join(largeDir, `big-${i}.png`)) } }).done()));
-      const bare = performance.now() - t0;
-      const large = await timeCommand(BIN, ['sync', '--once', '--json'], env);
-      results.push(`large set 4 × 256 MiB: sync --once ${(large.ms / 1000).toFixed(2)} s (${(1024 / (large.ms / 1000)).toFixed(0)} MiB/s, peak RSS ${(large.maxRssKiB / 1024).toFixed(0)} MiB) vs bare lib-storage Upload ${(bare / 1000).toFixed(2)} s: ratio ${(large.ms / bare).toFixed(2)}`);
-      s3.destroy();
-    }
+    const noChange: TimedRun[] = [];
+    for (let i = 0; i < (a.scale ? 2 : 3); i++) noChange.push(await timeCommand(BIN, ['sync', '--once', '--json'], last!.env));
+    const config = resolveConfig({ env: last!.env, flags: {} });
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = servers.dynamodbEndpoint;
+    const ddb = makeDynamoClient(config);
+    const daemon = await probeDaemon(last!.env, inbox, new DynamoItemStore(ddb, makeDocumentClient(ddb), config.table));
+    ddb.destroy();
+    lines.push(...table(runs, noChange, daemon, withRclone));
+    if (a.large) lines.push('', await largeSet(servers, at, root));
   } finally {
-    stores.close();
-    await stack.stop();
-    if (!args.keep) rmSync(root, { recursive: true, force: true });
+    await Promise.allSettled(proxies.map((p) => p.stop()));
+    await servers.stop();
+    if (!a.keep) rmSync(root, { recursive: true, force: true });
   }
-  console.log('\n' + results.join('\n'));
+  console.log(['', `node bench/bench.ts ${process.argv.slice(2).join(' ')}`.trim(), `${FILES} files of ${SIZE} bytes; DynamoDB Local ${a.dynamodb === 'disk' ? 'on disk' : 'in memory'}; ${a.wan ? `every request delayed ${DELAY_MS} ms` : 'loopback'}; best of ${RUNS}`, '', ...lines].join('\n'));
+}
+
+function table(runs: Record<Side, Measured[]>, noChange: TimedRun[], d: Awaited<ReturnType<typeof probeDaemon>>, withRclone: boolean): string[] {
+  const col = (side: Side, f: (r: Measured[]) => string): string => (runs[side].length ? f(runs[side]) : 'n/a');
+  const ratio = (side: Side, key: 'ms' | 'cpuS'): string => (runs[side].length ? `${(best(runs.sync, key) / best(runs[side], key)).toFixed(2)}×` : 'n/a');
+  const perFile = (r: Measured[]): string => `${((best(r, 'cpuS') * 1000) / FILES).toFixed(2)} ms/file`;
+  const emu = (r: Measured[]): string => `JVM ${Math.min(...r.map((x) => x.jvmS)).toFixed(1)} s, s3rver ${Math.min(...r.map((x) => x.s3rverS)).toFixed(1)} s`;
+  const wanGoal = a.wan ? '≤ 0.6× rclone --transfers 8' : '≤ 0.9× rclone --transfers 8';
+  const noChangeGoal = FILES >= 100_000 ? '≤ 2 s' : FILES >= 20_000 ? '≤ 0.5 s' : '≤ 0.3 s';
+  const rows = [
+    ['measure', 'animal-sync', 'rclone --transfers 8', 'rclone --transfers 4', 'animal-sync / rclone 8, / rclone 4', 'goal'],
+    ['first sync, wall (best)', `${s(best(runs.sync, 'ms'))} (${(FILES / (best(runs.sync, 'ms') / 1000)).toFixed(0)} files/s)`, col('rclone8', (r) => s(best(r, 'ms'))), col('rclone4', (r) => s(best(r, 'ms'))), `${ratio('rclone8', 'ms')}, ${ratio('rclone4', 'ms')}`, wanGoal],
+    ['client CPU user+sys (best)', `${best(runs.sync, 'cpuS').toFixed(2)} s = ${perFile(runs.sync)}`, col('rclone8', (r) => `${best(r, 'cpuS').toFixed(2)} s = ${perFile(r)}`), col('rclone4', (r) => `${best(r, 'cpuS').toFixed(2)} s = ${perFile(r)}`), `${ratio('rclone8', 'cpuS')}, ${ratio('rclone4', 'cpuS')}`, '≤ 1.0× rclone'],
+    ['client peak RSS (best)', `${best(runs.sync, 'rssMiB').toFixed(0)} MiB`, col('rclone8', (r) => `${best(r, 'rssMiB').toFixed(0)} MiB`), col('rclone4', (r) => `${best(r, 'rssMiB').toFixed(0)} MiB`), '', '≤ 128 MiB'],
+    ['emulators\' CPU during the run (least)', emu(runs.sync), col('rclone8', emu), col('rclone4', emu), '', 'not the product\'s'],
+    ['no-change sync --once', `${s(Math.min(...noChange.map((r) => r.ms)))} (runs ${noChange.map((r) => s(r.ms)).join(', ')}), CPU ${Math.min(...noChange.map((r) => r.cpuS)).toFixed(2)} s, RSS ${Math.min(...noChange.map((r) => r.rssMiB)).toFixed(0)} MiB`, '', '', '', noChangeGoal],
+    ['daemon ready (watcher up, start-up pass done; warm index)', s(d.readyMs), '', '', '', '≤ 10 s'],
+    ['daemon RSS after ready / peak', `${d.rssAfterReadyMiB.toFixed(0)} / ${d.peakRssMiB.toFixed(0)} MiB`, '', '', '', '≤ 256 MiB'],
+    ['close-to-catalogued at 20 files/s', `p50 ${d.p50.toFixed(0)} ms, p99 ${d.p99.toFixed(0)} ms (${d.seen}/${d.sent} seen)`, '', '', '', 'p50 ≤ 1 s'],
+  ];
+  if (!withRclone) rows.push(['rclone', 'not installed (apt-get install rclone to compare)', '', '', '', '']);
+  return rows.map((r, i) => `| ${r.join(' | ')} |${i === 0 ? '\n|' + r.map(() => '---|').join('') : ''}`);
 }
 
 await main();

@@ -161,7 +161,7 @@ export class SyncDaemon {
   }
 
   private async markFolderDirty(name: string): Promise<void> {
-    for (const row of this.index.all()) if (row.source_path.startsWith(name + '/')) this.markDirty(row.source_path);
+    for (const p of this.index.pathsUnder(name)) this.markDirty(p);
     try {
       for (const entry of await readdir(path.join(this.opts.config.inbox, name))) this.markDirty(`${name}/${entry}`);
     } catch {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import { hasMarker } from '../inbox.ts';
 import type { Logger } from '../log.ts';
-import type { IndexRow, LastReconcile, PassCounts, SyncIndex } from './index-db.ts';
+import type { LastReconcile, PassCounts, ScanRow, SyncIndex } from './index-db.ts';
 import type { PathOutcome } from './outcome.ts';
 import { deleteBlockReason, unchangedAtScan, type Action } from './planner.ts';
 import type { LocalFile, ScanResult, Skipped } from './scanner.ts';
@@ -77,7 +77,7 @@ export interface Candidates {
 }
 
 /** Candidate selection of a full pass. Pure: the scan and the rows in, the work out. */
-export function chooseCandidates(scan: ScanResult, rows: ReadonlyMap<string, IndexRow>, nowMs: number, stabilityMs: number): Candidates {
+export function chooseCandidates(scan: ScanResult, rows: ReadonlyMap<string, ScanRow>, nowMs: number, stabilityMs: number): Candidates {
   const paths: string[] = [];
   const seen = new Map<string, LocalFile>();
   let unchanged = 0;

@@ -71,9 +71,11 @@ export function settleDelayMs(mtimeMs: number, nowMs: number, stabilityMs: numbe
  * The scan's skip rule: a settled file whose clean row the planner leaves alone by size and
  * mtime needs no trip through the queue (this keeps a no-change pass fast).
  */
-export function unchangedAtScan(file: { size: number; mtimeMs: number }, row: (RowView & Pick<IndexRow, 'last_error'>) | undefined, nowMs: number, stabilityMs: number): boolean {
+export function unchangedAtScan(file: { size: number; mtimeMs: number }, row: Pick<IndexRow, 'state' | 'size' | 'mtime_ms' | 'last_error'> | undefined, nowMs: number, stabilityMs: number): boolean {
   if (!row || row.last_error || settleDelayMs(file.mtimeMs, nowMs, stabilityMs) > 0) return false;
-  return planAction({ kind: 'file', size: file.size, mtimeMs: file.mtimeMs }, row).kind === 'nothing';
+  // No hash of the file is known here, so the row's sha256 is never read: a size or mtime
+  // that moved asks for a hash instead.
+  return planAction({ kind: 'file', size: file.size, mtimeMs: file.mtimeMs }, { ...row, sha256: null }).kind === 'nothing';
 }
 
 export interface DeleteGuardInput {

@@ -141,11 +141,11 @@ export class Reconciler implements PathWorker {
       log.error({ inbox: config.inbox }, `inbox marker missing in ${config.inbox}: the inbox may be unmounted; no deletes until it is back (run \`animal-sync init\` if this really is the inbox)`);
     }
     const scan = await scanInbox(config.inbox);
-    let rows = new Map(index.all().map((r) => [r.source_path, r]));
+    let rows = index.scanRows();
     // Adoption before the candidates: adopted files with unchanged bytes take the fast path.
     const rowless = scan.files.filter((f) => !rows.has(f.sourcePath));
     const waiting = opts.dryRun ? new Map<string, string>() : await this.adopt(rowless.map((f) => f.sourcePath), new Map(rowless.map((f) => [f.sourcePath, f])), { complete: true });
-    if (rowless.length > 0) rows = new Map(index.all().map((r) => [r.source_path, r]));
+    if (rowless.length > 0) rows = index.scanRows();
     const chosen = chooseCandidates(scan, rows, this.now(), config.stabilityMs);
     const result = await this.runPass(chosen.paths, { ...opts, skipped: scan.skipped, seen: chosen.seen, waiting });
     // The whole pass: scan and index read included, not only the paths that went through the queue.

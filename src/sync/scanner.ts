@@ -1,6 +1,7 @@
 // Finds inbox/<animal>/*.png. Everything else is skipped with a reason (one log line each,
 // see SkipLog). Scanning only reads directory entries and lstat: contents are checked later.
 import type { Dirent, Stats } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { MARKER_NAME } from '../inbox.ts';
@@ -20,6 +21,9 @@ export interface Skipped {
   path: string;
   reason: string;
 }
+
+/** Entries lstat-ed between two turns of the event loop: a slice blocks ~1 ms from a warm cache. */
+const SCAN_SLICE = 256;
 
 const NOT_UTF8 = 'the file name is not valid UTF-8 (rename it)';
 
@@ -100,9 +104,26 @@ export async function inspectSourcePath(inbox: string, sourcePath: string): Prom
 
 /** One entry of an animal folder that is known to be a folder (one lstat). */
 async function inspectEntry(inbox: string, animal: string, filename: string): Promise<PathState> {
-  const sourcePath = `${animal}/${filename}`;
   const absPath = path.join(inbox, animal, filename);
-  const st = await lstatOrNull(absPath);
+  return classifyEntry(absPath, animal, filename, await lstatOrNull(absPath));
+}
+
+/** The same look with a blocking lstat: the full scan's (see scanInbox). */
+function inspectEntrySync(inbox: string, animal: string, filename: string): PathState {
+  const absPath = path.join(inbox, animal, filename);
+  let st: Stats | null | NodeJS.ErrnoException;
+  try {
+    st = lstatSync(absPath, { throwIfNoEntry: false }) ?? null;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    st = e.code === 'ENOTDIR' ? null : e;
+  }
+  return classifyEntry(absPath, animal, filename, st);
+}
+
+/** What an entry is, from its lstat (null = gone). Pure. */
+function classifyEntry(absPath: string, animal: string, filename: string, st: Stats | null | NodeJS.ErrnoException): PathState {
+  const sourcePath = `${animal}/${filename}`;
   if (st === null) return { kind: 'absent' };
   if (st instanceof Error) return { kind: 'skipped', skipped: { path: sourcePath, reason: `cannot stat it (${st.code})` } };
   if (st.isDirectory()) return { kind: 'skipped', skipped: { path: sourcePath + '/', reason: 'nested folder (only <animal>/<name>.png is synced)' } };
@@ -140,16 +161,18 @@ export async function scanInbox(inbox: string): Promise<ScanResult> {
       skipped.push({ path: top.name + '/', reason: `cannot read the folder (${(err as NodeJS.ErrnoException).code})` });
       continue;
     }
-    const checks = entries.map(async (entry) => {
-      const sourcePath = `${top.name}/${entry.name}`;
-      const state = await inspectEntry(inbox, top.name, entry.name);
+    // Blocking lstats, a slice at a time: a quarter of the CPU of one promise per entry, and
+    // no thousands of requests queued at once (a 100,000-file scan peaked ~100 MiB higher).
+    for (let i = 0; i < entries.length; i++) {
+      if (i > 0 && i % SCAN_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const entry = entries[i]!;
+      const state = inspectEntrySync(inbox, top.name, entry.name);
       if (state.kind === 'file') files.push(state.file);
       else if (state.kind === 'skipped') skipped.push(state.skipped);
       // A name that is not UTF-8 comes back from readdir with U+FFFD in it: that path does not
       // exist, and without this line the file would be ignored without a word.
-      else if (entry.name.includes('\uFFFD')) skipped.push({ path: sourcePath, reason: NOT_UTF8 });
-    });
-    await Promise.all(checks);
+      else if (entry.name.includes('\uFFFD')) skipped.push({ path: `${top.name}/${entry.name}`, reason: NOT_UTF8 });
+    }
   }
   files.sort((a, b) => (a.sourcePath < b.sourcePath ? -1 : 1));
   return { files, skipped };

@@ -1,0 +1,40 @@
+// The index's small views of many rows: what a full pass and a folder event read of it.
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { SyncIndex, type IndexRow } from '../../src/sync/index-db.ts';
+import { tempDir } from '../helpers/stack.ts';
+
+function putRow(index: SyncIndex, sourcePath: string, over: Partial<IndexRow> = {}): void {
+  const [animal, filename] = sourcePath.split('/') as [string, string];
+  index.put({
+    source_path: sourcePath, animal, filename, image_id: `id-${sourcePath}`, uploaded_at: 't', s3_key: `k/${sourcePath}`,
+    size: 10, mtime_ms: 1000.5, sha256: 'aa', width: 1, height: 1, version: 1, state: 'synced', ...over,
+  });
+}
+
+describe('SyncIndex views', () => {
+  it('scanRows gives state, size, mtime and the last error of every row, by path', (t) => {
+    const dir = tempDir();
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const index = SyncIndex.open(dir);
+    t.after(() => index.close());
+    putRow(index, 'dog/a.png');
+    putRow(index, 'cat/b.png', { state: 'uploading', size: null, mtime_ms: null, version: 0 });
+    index.recordFailure('cat/b.png', 'throttled');
+    const rows = index.scanRows();
+    assert.deepEqual([...rows.keys()].sort(), ['cat/b.png', 'dog/a.png']);
+    assert.deepEqual(rows.get('dog/a.png'), { state: 'synced', size: 10, mtime_ms: 1000.5, last_error: null });
+    assert.deepEqual(rows.get('cat/b.png'), { state: 'uploading', size: null, mtime_ms: null, last_error: 'throttled' });
+  });
+
+  it('pathsUnder lists one folder only, not folders whose name starts the same', (t) => {
+    const dir = tempDir();
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const index = SyncIndex.open(dir);
+    t.after(() => index.close());
+    for (const p of ['dog/a.png', 'dog/b.png', 'dogs/c.png', 'do/d.png', 'dog0/e.png', 'cat/f.png']) putRow(index, p);
+    assert.deepEqual(index.pathsUnder('dog').sort(), ['dog/a.png', 'dog/b.png']);
+    assert.deepEqual(index.pathsUnder('bird'), []);
+  });
+});

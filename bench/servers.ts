@@ -16,6 +16,8 @@ import { freePort } from '../tests/helpers/stack.ts';
 import { startServerScript, type ServerChild } from './child.ts';
 
 export interface BenchServers {
+  /** Removed by the bench at the end: state dirs of the runs go here too. */
+  dataDir: string;
   s3Endpoint: string;
   dynamodbEndpoint: string;
   s3Pid: number;
@@ -43,7 +45,7 @@ export async function startBenchServers(opts: { dataDir: string; dynamodb: 'disk
   const s3Client = makeS3Client(config);
   const ddb = makeDynamoClient(config);
   return {
-    s3Endpoint: s3.endpoint, dynamodbEndpoint: dynamo.endpoint, s3Pid: s3.child.pid!, dynamodbPid: () => dynamo.pid, env,
+    s3Endpoint: s3.endpoint, dynamodbEndpoint: dynamo.endpoint, dataDir: opts.dataDir, s3Pid: s3.child.pid!, dynamodbPid: () => dynamo.pid, env,
     async fresh(name, o = {}) {
       const bucket = name.toLowerCase();
       const table = name;

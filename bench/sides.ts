@@ -2,7 +2,6 @@
 // table and state dir) so that no run finds the work of another: animal-sync's first
 // `sync --once`, and `rclone copy --transfers N` of the same inbox.
 import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { BIN } from '../tests/helpers/cli.ts';
 import { timeCommand, type TimedRun } from './child.ts';
@@ -39,7 +38,7 @@ export function syncEnv(servers: BenchServers, at: Endpoints, inbox: string, buc
 /** A first sync into a fresh bucket and table; the state dir is kept for the no-change runs. */
 export async function firstSync(servers: BenchServers, at: Endpoints, inbox: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Measured & { env: NodeJS.ProcessEnv; drop(): Promise<void> }> {
   const fresh = await servers.fresh(`Sync${++runs}`);
-  const env = { ...syncEnv(servers, at, inbox, fresh.bucket, fresh.table, mkdtempSync(path.join(os.tmpdir(), 'bench-state-'))), ...extraEnv };
+  const env = { ...syncEnv(servers, at, inbox, fresh.bucket, fresh.table, mkdtempSync(path.join(servers.dataDir, 'state-'))), ...extraEnv };
   const run = await timedAgainst(servers, BIN, ['sync', '--once', '--json'], env);
   if (run.code !== 0) throw new Error(`sync --once failed (exit ${run.code}): ${run.stderr.slice(-2000)}`);
   const summary = JSON.parse(run.stdout) as { uploaded: number; failed: number };

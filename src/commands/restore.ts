@@ -9,7 +9,7 @@ import { formatBytes, printJson } from '../output.ts';
 import { acquirePidLock, type PidLock } from '../pid-lock.ts';
 import type { CatalogueReader } from '../stores/catalogue-reader.ts';
 import { planRestore, type RestorePlan } from '../restore/plan.ts';
-import { restoreProgress } from '../restore/progress.ts';
+import { createProgress } from '../progress.ts';
 import { localStateOf } from '../restore/place-file.ts';
 import { runRestore, type RunResult } from '../restore/run.ts';
 import { openReader } from './lookup.ts';
@@ -108,13 +108,15 @@ async function restore(ctx: { config: Config; json: boolean }, argv: Record<stri
       // Restoring the configured inbox makes it one again; another folder becomes one by
       // `animal-sync init --inbox DIR` (the README says so).
       if (dir === ctx.config.inbox) ensureInbox(dir);
-      const progress = ctx.json ? undefined : restoreProgress(plan.entries.length);
+      // The same bar as sync --once on a terminal, plain lines otherwise.
+      const progress = ctx.json ? undefined : createProgress({ verb: 'files restored' });
+      const total = plan.entries.length;
       const started = performance.now();
       const result = await runRestore(reader, plan.entries, {
         dir, overwrite: Boolean(argv.overwrite), concurrency: ctx.config.concurrency, attempts: Math.max(3, ctx.config.maxAttempts),
-        retryBaseMs: Math.min(ctx.config.retryBaseMs, 1000), onDone: (n, b) => progress?.done(n, b),
+        retryBaseMs: Math.min(ctx.config.retryBaseMs, 1000), onDone: (n, b) => progress?.update({ done: n, total, bytes: b }),
       });
-      progress?.end();
+      progress?.finish();
       const problems = summarize(result, plan, dir, performance.now() - started, ctx.json);
       if (problems > 0) throw new RestoreIncompleteError(`${problems} file(s) not restored; see above`);
     } finally {

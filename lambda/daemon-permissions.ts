@@ -32,6 +32,9 @@ export const DAEMON_OPERATIONS: Readonly<Record<string, readonly Grant[]>> = {
     { on: 'bucket', actions: ['s3:ListBucket'] },
   ],
   DeleteObjectCommand: [{ on: 'objects', actions: ['s3:DeleteObject'] }],
+  // ListObjects (v1, with a Marker) finds the animal folders for `list` and `restore`; the
+  // same permission as ListObjectsV2.
+  ListObjectsCommand: [{ on: 'bucket', actions: ['s3:ListBucket'] }],
   PutCommand: [{ on: 'table', actions: ['dynamodb:PutItem'] }],
   GetCommand: [{ on: 'table', actions: ['dynamodb:GetItem'] }],
   QueryCommand: [{ on: 'table', actions: ['dynamodb:Query'] }],

@@ -191,12 +191,12 @@ describe('hostile names and files', () => {
       for (const item of items) assert.ok(item.s3_key.startsWith(`animals/${item.animal}/`), `${item.s3_key} is under animals/${item.animal}/`);
 
       // Round trip by the CLI for the hardest names: the downloaded file has the exact bytes.
-      const out = tempDir('animal-sync-download-');
+      // A folder each: café in NFD and NFC have one safe file name, and download never overwrites.
       const hardest = ['dog/café.png'.normalize('NFD'), 'dog/café.png'.normalize('NFC'), 'cat/new\nline.png', 'cat/%2F..%2Fescape.png', 'owl/' + '🦉'.repeat(62) + 'abc.png', 'owl/' + 'a'.repeat(251) + '.png', 'fox/\u202Eevil\u202C.png', 'cat/back\\slash.png'];
       for (const p of hardest) {
         const item = items.find((i) => i.source_path === p);
         assert.ok(item, `an item for ${JSON.stringify(p)}`);
-        const got = readFileSync(await cliDownload(s, item.animal, item.image_id, out));
+        const got = readFileSync(await cliDownload(s, item.animal, item.image_id, tempDir('animal-sync-download-')));
         assert.equal(sha256(got), sha256(readFileSync(s.file(p))), `downloaded bytes of ${JSON.stringify(p)}`);
       }
       const report = await assertConvergedAfterFaults(s, lambda, { animals: ANIMALS, skipped });

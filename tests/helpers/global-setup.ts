@@ -17,6 +17,8 @@ let stack: LocalStack | undefined;
 export async function globalSetup(): Promise<void> {
   runTmp = mkdtempSync(path.join(os.tmpdir(), 'animal-sync-run-'));
   process.env.TMPDIR = runTmp;
+  // npm (run by some tests) turns on Node's compile cache, which writes into TMPDIR.
+  process.env.NODE_DISABLE_COMPILE_CACHE = '1';
   const dataDir = path.join(runTmp, STACK_DIR);
   stack = await startLocalStack({ dataDir, s3Port: await freePort(), dynamodbPort: await freePort(), bucket: 'shared-stack', inMemory: true });
   const info: SharedStackInfo = { s3Endpoint: stack.s3Endpoint, dynamodbEndpoint: stack.dynamodbEndpoint, dataDir };

@@ -223,20 +223,19 @@ export class DynamoItemStore implements ItemStore {
 
   /** Pages through the animal's partition (a Query, never a Scan) until the id is found. */
   async findByImageId(animal: string, imageId: string): Promise<ImageItem | null> {
-    let next: Record<string, unknown> | undefined;
-    do {
-      const res = await this.call('Query', () => this.doc.send(new QueryCommand({
+    return this.call('Query', async () => {
+      const pages = paginateQuery({ client: this.doc }, {
         TableName: this.table,
         KeyConditionExpression: 'partition_key = :pk AND begins_with(sort_key, :img)',
         FilterExpression: 'image_id = :id',
         ExpressionAttributeValues: { ':pk': partitionKey(animal), ':img': SORT_KEY_PREFIX, ':id': imageId },
-        ExclusiveStartKey: next,
-      })));
-      const found = res.Items?.[0];
-      if (found) return found as ImageItem;
-      next = res.LastEvaluatedKey;
-    } while (next);
-    return null;
+      });
+      for await (const page of pages) {
+        const found = page.Items?.[0];
+        if (found) return found as ImageItem;
+      }
+      return null;
+    });
   }
 
   async queryAll(animal: string): Promise<Record<string, unknown>[]> {

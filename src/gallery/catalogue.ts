@@ -1,8 +1,8 @@
 // What the gallery reads from the catalogue, read-only: the animal list from S3's key layout,
 // pages of an animal's items (Query, newest first), one item by exact key, neighbours, counts,
 // and the object bytes or a presigned URL for them. Never a Scan.
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { GetCommand, paginateQuery, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.ts';
@@ -83,12 +83,9 @@ export class Catalogue {
    */
   async animals(): Promise<string[]> {
     const found = new Set<string>();
-    let token: string | undefined;
-    do {
-      const res = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: ANIMALS_PREFIX, Delimiter: '/', ContinuationToken: token }));
-      for (const p of res.CommonPrefixes ?? []) found.add(p.Prefix?.slice(ANIMALS_PREFIX.length, -1) ?? '');
-      token = res.IsTruncated ? res.NextContinuationToken : undefined;
-    } while (token);
+    for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucket, Prefix: ANIMALS_PREFIX, Delimiter: '/' })) {
+      for (const p of page.CommonPrefixes ?? []) found.add(p.Prefix?.slice(ANIMALS_PREFIX.length, -1) ?? '');
+    }
     if (found.size === 0) for (const name of await this.animalsBySkipScan()) found.add(name);
     return [...found].filter(isValidAnimal).sort();
   }
@@ -130,18 +127,13 @@ export class Catalogue {
   /** Select=COUNT pages through the partition's keys; the items themselves never travel. */
   async count(animal: string): Promise<number> {
     let n = 0;
-    let next: Record<string, unknown> | undefined;
-    do {
-      const res = await this.doc.send(new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'partition_key = :pk AND begins_with(sort_key, :img)',
-        ExpressionAttributeValues: { ':pk': partitionKey(animal), ':img': SORT_KEY_PREFIX },
-        Select: 'COUNT',
-        ExclusiveStartKey: next,
-      }));
-      n += res.Count ?? 0;
-      next = res.LastEvaluatedKey;
-    } while (next);
+    const pages = paginateQuery({ client: this.doc }, {
+      TableName: this.table,
+      KeyConditionExpression: 'partition_key = :pk AND begins_with(sort_key, :img)',
+      ExpressionAttributeValues: { ':pk': partitionKey(animal), ':img': SORT_KEY_PREFIX },
+      Select: 'COUNT',
+    });
+    for await (const page of pages) n += page.Count ?? 0;
     return n;
   }
 

@@ -12,10 +12,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { resolveConfig, type Config } from '../../src/config.ts';
-import { makeStores, type Stores } from '../../src/context.ts';
+import type { Stores } from '../../src/context.ts';
 import { localEnv } from '../../src/local/stack.ts';
 import { startS3Server } from '../../src/local/s3-server.ts';
-import { freePort, startTestStack, tempDir, type TestStack } from './stack.ts';
+import { freePort, openStores, startTestStack, tempDir, type TestStack } from './stack.ts';
 
 export type Capability = 'streams' | 'transactions';
 
@@ -63,12 +63,7 @@ export async function startDynaliteStack(): Promise<TestStack> {
     bucket,
     childEnv: (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({ ...process.env, ...env, ANIMAL_SYNC_LOG_FORMAT: 'json', ...extra }),
     config,
-    async stores(c: Config) {
-      const s = makeStores(c);
-      opened.push(s);
-      await s.items.ensureTable();
-      return s;
-    },
+    stores: openStores(opened),
     async stop() {
       for (const s of opened) s.close();
       server.closeAllConnections();

@@ -57,6 +57,16 @@ async function localStack(bucket: string): Promise<LocalStack & { dataDir: strin
   return { ...(await startLocalStack({ dataDir, s3Port: await freePort(), dynamodbPort: await freePort(), bucket, inMemory: true })), dataDir };
 }
 
+/** TestStack.stores(): stores for a config, with its table created, closed by stop() (kept in `opened`). */
+export function openStores(opened: Stores[]): (c: Config) => Promise<Stores> {
+  return async (c) => {
+    const s = makeStores(c);
+    opened.push(s);
+    await s.items.ensureTable();
+    return s;
+  };
+}
+
 export async function startTestStack(): Promise<TestStack> {
   const bucket = 'test-' + randomBytes(4).toString('hex');
   const stack = await localStack(bucket);
@@ -89,12 +99,7 @@ export async function startTestStack(): Promise<TestStack> {
     bucket,
     childEnv: (extra = {}) => ({ ...process.env, ...stack.env, ANIMAL_SYNC_LOG_FORMAT: 'json', ...extra }),
     config,
-    async stores(c) {
-      const s = makeStores(c);
-      opened.push(s);
-      await s.items.ensureTable();
-      return s;
-    },
+    stores: openStores(opened),
     async stop() {
       for (const s of opened) s.close();
       await stack.stop();

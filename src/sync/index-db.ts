@@ -82,7 +82,7 @@ export type ScanRow = Pick<IndexRow, 'state' | 'size' | 'mtime_ms' | 'last_error
 export class SyncIndex {
   readonly file: string;
   private readonly db: DatabaseSync;
-  private readonly stmts: Record<'get' | 'upsert' | 'remove' | 'all' | 'scanRows' | 'pathsUnder' | 'fail' | 'clearError' | 'getMeta' | 'setMeta', StatementSync>;
+  private readonly stmts: Record<'get' | 'upsert' | 'remove' | 'all' | 'scanRows' | 'scanRowsUnder' | 'folderFrom' | 'pathsUnder' | 'fail' | 'clearError' | 'getMeta' | 'setMeta', StatementSync>;
   private readonly now: () => string;
 
   private constructor(file: string, db: DatabaseSync, now: () => string) {
@@ -101,6 +101,8 @@ export class SyncIndex {
       all: db.prepare('SELECT * FROM files ORDER BY source_path'),
       scanRows: db.prepare('SELECT source_path, state, size, mtime_ms, last_error FROM files'),
       // A range on the primary key: '0' is the character after '/'.
+      scanRowsUnder: db.prepare("SELECT source_path, state, size, mtime_ms, last_error FROM files WHERE source_path >= ? || '/' AND source_path < ? || '0'"),
+      folderFrom: db.prepare('SELECT source_path FROM files WHERE source_path >= ? ORDER BY source_path LIMIT 1'),
       pathsUnder: db.prepare("SELECT source_path FROM files WHERE source_path >= ? || '/' AND source_path < ? || '0'"),
       fail: db.prepare('UPDATE files SET attempts = attempts + 1, last_error = ?, last_error_at = ? WHERE source_path = ?'),
       clearError: db.prepare('UPDATE files SET attempts = 0, last_error = NULL, last_error_at = NULL WHERE source_path = ?'),
@@ -109,6 +111,8 @@ export class SyncIndex {
     };
     // Arrays, not objects: a fraction of the allocation for the rows of a whole inbox.
     this.stmts.scanRows.setReturnArrays(true);
+    this.stmts.scanRowsUnder.setReturnArrays(true);
+    this.stmts.folderFrom.setReturnArrays(true);
     this.stmts.pathsUnder.setReturnArrays(true);
   }
 
@@ -133,13 +137,32 @@ export class SyncIndex {
     return this.stmts.all.all() as unknown as IndexRow[];
   }
 
-  /** The skip rule's view of every row, by source path. */
-  scanRows(): Map<string, ScanRow> {
+  /** The skip rule's view of every row (or of the rows under one top-level folder), by source path. */
+  scanRows(folder?: string): Map<string, ScanRow> {
     const out = new Map<string, ScanRow>();
-    for (const r of this.stmts.scanRows.iterate() as Iterable<[string, RowState, number | null, number | null, string | null]>) {
+    const rows = folder === undefined ? this.stmts.scanRows.iterate() : this.stmts.scanRowsUnder.iterate(folder, folder);
+    for (const r of rows as Iterable<[string, RowState, number | null, number | null, string | null]>) {
       out.set(r[0], { state: r[1], size: r[2], mtime_ms: r[3], last_error: r[4] });
     }
     return out;
+  }
+
+  /** The top-level folders the rows are under, sorted: one primary-key seek per folder, not a walk over every row. */
+  folders(): string[] {
+    const out: string[] = [];
+    for (let from = ''; ;) {
+      const r = this.stmts.folderFrom.get(from) as unknown as [string] | undefined;
+      if (!r) return out;
+      const slash = r[0].indexOf('/');
+      if (slash < 0) {
+        // Not of the form <folder>/<name> (never written so): step past it.
+        from = r[0] + '\0';
+        continue;
+      }
+      const folder = r[0].slice(0, slash);
+      out.push(folder);
+      from = folder + '0';
+    }
   }
 
   /** Source paths of the rows under a top-level folder (`<folder>/...`). */

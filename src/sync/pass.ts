@@ -1,10 +1,13 @@
 // One reconcile pass: choose the candidate paths, feed them to bounded workers, retry the
 // transient failures, make the deletes only if the delete guard allows them, and tally.
+// The paths may come as a stream (a full pass, folder by folder: folder-pass.ts): only the
+// tally, the transient failures and the deletes asked for are kept for the whole pass.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import { hasMarker } from '../inbox.ts';
 import type { Logger } from '../log.ts';
 import type { LastReconcile, PassCounts, ScanRow, SyncIndex } from './index-db.ts';
+import { PassTally } from './pass-tally.ts';
 import type { PathOutcome } from './outcome.ts';
 import { deleteBlockReason, unchangedAtScan, type Action } from './planner.ts';
 import type { LocalFile, ScanResult, Skipped } from './scanner.ts';
@@ -93,32 +96,129 @@ export function chooseCandidates(scan: ScanResult, rows: ReadonlyMap<string, Sca
   return { paths, seen, unchanged };
 }
 
-export type Tally = PassCounts & Pick<PassResult, 'failures' | 'plan'>;
+export { tally, type Tally } from './pass-tally.ts';
 
-/** Counts what the outcomes came to. Pure. */
-export function tally(outcomes: ReadonlyMap<string, PathOutcome>): Tally {
-  const t: Tally = { uploaded: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0, failed: 0, failures: [], plan: [] };
-  for (const [path, o] of outcomes) {
-    switch (o.kind) {
-      case 'uploaded': case 'updated': case 'deleted': case 'unchanged': case 'skipped': t[o.kind]++; break;
-      case 'failed':
-        t.failed++;
-        t.failures.push({ path, error: o.error });
-        break;
-      case 'planned':
-        if (o.action.kind !== 'nothing') t.plan.push({ path, action: o.action });
-        break;
-      default: break;
-    }
-  }
-  return t;
+/** One path for the workers, with the scan's look at it if it is a file. */
+export interface Work {
+  path: string;
+  seen?: LocalFile;
 }
 
-/** Paths whose outcome asks for a delete (made only if the guard allows it). */
-function deletesAsked(outcomes: ReadonlyMap<string, PathOutcome>): string[] {
-  const out: string[] = [];
-  for (const [p, o] of outcomes) if (o.kind === 'delete-pending' || (o.kind === 'planned' && o.action.kind === 'delete')) out.push(p);
-  return out;
+/** The state of one pass while its paths go through: see runPass and folder-pass.ts. */
+export class PassRun {
+  private readonly worker: PathWorker;
+  private readonly d: PassDeps;
+  private readonly opts: PassOptions;
+  private readonly started: number;
+  private readonly tally = new PassTally();
+  /** Transient failures of the current round: retried, and final only after the last round. */
+  private retry = new Map<string, PathOutcome>();
+  private done = 0;
+  private bytes = 0;
+  private total = 0;
+
+  constructor(worker: PathWorker, d: PassDeps, opts: PassOptions) {
+    this.worker = worker;
+    this.d = d;
+    this.opts = opts;
+    this.started = d.now();
+  }
+
+  /** Paths the pass will look at (the progress total grows as a streamed pass finds them). */
+  expect(paths: number): void {
+    this.total += paths;
+  }
+
+  noteSkipped(skipped: readonly Skipped[]): void {
+    for (const s of skipped) this.worker.noteSkip(s);
+    this.tally.t.skipped += skipped.length;
+  }
+
+  /** Files the skip rule settled without a trip through the queue. */
+  noteUnchanged(files: number): void {
+    this.tally.t.unchanged += files;
+  }
+
+  /** Paths that wait for the catalogue (adoption could not read it): failed for this round. */
+  wait(waiting: ReadonlyMap<string, string>): void {
+    for (const [p, error] of waiting) this.retry.set(p, { kind: 'failed', error, transient: true });
+  }
+
+  /**
+   * Feeds `work` to a bounded set of workers, not all at once: memory stays flat for a big
+   * inbox. There are enough of them to keep every transfer slot busy while finished uploads
+   * wait for their batched item writes.
+   */
+  async feed(work: Iterable<Work> | AsyncIterable<Work>, fn: (w: Work) => Promise<void> = (w) => this.reconcile(w)): Promise<void> {
+    const it = Symbol.asyncIterator in work ? work[Symbol.asyncIterator]() : work[Symbol.iterator]();
+    const pull = async (): Promise<void> => {
+      for (let n = await it.next(); !n.done; n = await it.next()) await fn(n.value);
+    };
+    // Every worker finishes what it took before a failure of the stream is passed on.
+    const settled = await Promise.allSettled(Array.from({ length: this.d.config.concurrency + 64 }, pull));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** One round over `paths`: adoption of those without a row first, then the workers. */
+  async round(paths: readonly string[], seen?: ReadonlyMap<string, LocalFile>, adopted?: ReadonlyMap<string, string>): Promise<void> {
+    const waiting = adopted ?? (this.opts.dryRun ? new Map<string, string>() : await this.worker.adopt(paths, seen, { complete: false }));
+    this.wait(waiting);
+    await this.feed((function* (): Generator<Work> {
+      for (const p of paths) if (!waiting.has(p)) yield { path: p, seen: seen?.get(p) };
+    })());
+  }
+
+  /** The retry rounds, the deletes the guard allows, and the result of the whole pass. */
+  async finish(): Promise<PassResult> {
+    const { config, index, log, hooks } = this.d;
+    const { worker, opts } = this;
+    for (let round = 0; round < (opts.retryRounds ?? 2) && this.retry.size > 0; round++) {
+      const again = [...this.retry.keys()];
+      const wait = config.retryBaseMs * 2 ** round;
+      log.info({ files: again.length, retryInMs: wait }, `retrying ${again.length} failed file(s)`);
+      await sleep(wait, undefined, { signal: worker.closing }).catch(() => undefined);
+      if (worker.closing.aborted) break;
+      this.retry = new Map();
+      await this.round(again);
+    }
+    for (const [p, o] of this.retry) this.tally.add(p, o);
+    this.retry = new Map();
+    const pendingDeletes = this.tally.deletes.splice(0);
+    let blockReason: string | null = null;
+    let heldDeletes: string[] = [];
+    if (pendingDeletes.length > 0) {
+      blockReason = deleteBlockReason({
+        deletes: pendingDeletes.length, hostItems: index.itemCount(), maxDelete: config.maxDelete, maxDeleteRatio: config.maxDeleteRatio,
+        force: opts.force ?? false, markerPresent: await hasMarker(config.inbox), failedUploads: this.tally.t.failed,
+      });
+      if (blockReason) {
+        heldDeletes = pendingDeletes;
+        log.error({ deletes: pendingDeletes.length, reason: blockReason }, `not deleting ${pendingDeletes.length} file(s): ${blockReason}`);
+      } else if (!opts.dryRun) {
+        await this.feed(pendingDeletes.map((path) => ({ path })), async (w) => this.tally.add(w.path, await worker.delete(w.path)));
+      }
+    }
+    const counted = this.tally.t;
+    for (const f of counted.failures) {
+      log.error({ path: f.path, error: f.error }, `failed ${f.path}: ${f.error}`);
+      hooks?.onFailed?.(f.path, f.error);
+    }
+    return { ...counted, deleteBlockReason: blockReason, heldDeletes, durationMs: this.d.now() - this.started };
+  }
+
+  private async reconcile(w: Work): Promise<void> {
+    const outcome = await this.worker.reconcile(w.path, { dryRun: this.opts.dryRun, seen: w.seen });
+    if (outcome.kind === 'failed' && outcome.transient) {
+      this.retry.set(w.path, outcome);
+      return;
+    }
+    this.tally.add(w.path, outcome);
+    if (outcome.kind === 'failed') return;
+    this.done++;
+    if (outcome.kind === 'uploaded' || outcome.kind === 'updated') this.bytes += this.d.index.get(w.path)?.size ?? 0;
+    this.d.hooks?.onProgress?.({ done: this.done, total: this.total, bytes: this.bytes });
+  }
 }
 
 /**
@@ -126,66 +226,10 @@ function deletesAsked(outcomes: ReadonlyMap<string, PathOutcome>): string[] {
  * guard allows it (marker present, no failed upload, under the caps), the deletes.
  */
 export async function runPass(worker: PathWorker, d: PassDeps, paths: Iterable<string>, opts: PassOptions = {}): Promise<PassResult> {
-  const started = d.now();
-  const { config, index, log, hooks } = d;
-  for (const s of opts.skipped ?? []) worker.noteSkip(s);
+  const run = new PassRun(worker, d, opts);
+  run.noteSkipped(opts.skipped ?? []);
   const unique = [...new Set(paths)];
-  let done = 0;
-  let bytes = 0;
-  const outcomes = new Map<string, PathOutcome>();
-  // Paths are fed to the queue by a bounded set of workers, not all at once: memory stays
-  // flat for a big inbox. There are enough of them to keep every transfer slot busy while
-  // finished uploads wait for their batched item writes.
-  const runRound = async (all: string[], seen?: ReadonlyMap<string, LocalFile>, adopted?: ReadonlyMap<string, string>): Promise<void> => {
-    const waiting = adopted ?? (opts.dryRun ? new Map<string, string>() : await worker.adopt(all, seen, { complete: false }));
-    for (const [p, error] of waiting) outcomes.set(p, { kind: 'failed', error, transient: true });
-    const list = waiting.size === 0 ? all : all.filter((p) => !waiting.has(p));
-    let next = 0;
-    const work = async (): Promise<void> => {
-      while (next < list.length) {
-        const p = list[next++]!;
-        const outcome = await worker.reconcile(p, { dryRun: opts.dryRun, seen: seen?.get(p) });
-        outcomes.set(p, outcome);
-        if (outcome.kind !== 'failed') {
-          done++;
-          if (outcome.kind === 'uploaded' || outcome.kind === 'updated') bytes += index.get(p)?.size ?? 0;
-          hooks?.onProgress?.({ done, total: unique.length, bytes });
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(list.length, config.concurrency + 64) }, work));
-  };
-  await runRound(unique, opts.seen, opts.waiting);
-  for (let round = 0; round < (opts.retryRounds ?? 2); round++) {
-    const again = unique.filter((p) => { const o = outcomes.get(p); return o?.kind === 'failed' && o.transient; });
-    if (again.length === 0) break;
-    const wait = config.retryBaseMs * 2 ** round;
-    log.info({ files: again.length, retryInMs: wait }, `retrying ${again.length} failed file(s)`);
-    await sleep(wait, undefined, { signal: worker.closing }).catch(() => undefined);
-    if (worker.closing.aborted) break;
-    await runRound(again);
-  }
-  const pendingDeletes = deletesAsked(outcomes);
-  let blockReason: string | null = null;
-  let heldDeletes: string[] = [];
-  if (pendingDeletes.length > 0) {
-    const failedUploads = [...outcomes.values()].filter((o) => o.kind === 'failed').length;
-    blockReason = deleteBlockReason({
-      deletes: pendingDeletes.length, hostItems: index.itemCount(), maxDelete: config.maxDelete, maxDeleteRatio: config.maxDeleteRatio,
-      force: opts.force ?? false, markerPresent: await hasMarker(config.inbox), failedUploads,
-    });
-    if (blockReason) {
-      heldDeletes = pendingDeletes;
-      log.error({ deletes: pendingDeletes.length, reason: blockReason }, `not deleting ${pendingDeletes.length} file(s): ${blockReason}`);
-    } else if (!opts.dryRun) {
-      await Promise.all(pendingDeletes.map(async (p) => outcomes.set(p, await worker.delete(p))));
-    }
-  }
-  const counted = tally(outcomes);
-  counted.skipped += opts.skipped?.length ?? 0;
-  for (const f of counted.failures) {
-    log.error({ path: f.path, error: f.error }, `failed ${f.path}: ${f.error}`);
-    hooks?.onFailed?.(f.path, f.error);
-  }
-  return { ...counted, deleteBlockReason: blockReason, heldDeletes, durationMs: d.now() - started };
+  run.expect(unique.length);
+  await run.round(unique, opts.seen, opts.waiting);
+  return run.finish();
 }

@@ -12,11 +12,12 @@ import type { ItemStore } from '../stores/dynamodb.ts';
 import type { ObjectStore } from '../stores/s3.ts';
 import type { SyncIndex } from './index-db.ts';
 import type { PathOutcome } from './outcome.ts';
-import { chooseCandidates, runPass, type PassHooks, type PassOptions, type PassResult, type PathWorker } from './pass.ts';
+import { runFolderPass } from './folder-pass.ts';
+import { runPass, type PassHooks, type PassOptions, type PassResult, type PathWorker } from './pass.ts';
 import { PathLock } from './path-lock.ts';
 import { failedOutcome, reconcilePath, type ReconcilePathOptions } from './reconcile-path.ts';
 import { removePath } from './remove.ts';
-import { inspectSourcePath, scanInbox, type LocalFile, type Skipped } from './scanner.ts';
+import { inspectSourcePath, type LocalFile, type Skipped } from './scanner.ts';
 import { SkipLog } from './skip-log.ts';
 import { Uploader, type UploadHooks } from './upload.ts';
 
@@ -135,21 +136,11 @@ export class Reconciler implements PathWorker {
 
   /** A pass over everything: every candidate in the inbox and every path the index knows. */
   async runFullPass(opts: Omit<PassOptions, 'skipped' | 'seen' | 'waiting'> = {}): Promise<PassResult> {
-    const { config, index, log } = this.d;
-    const started = this.now();
+    const { config, log } = this.d;
     if (!(await hasMarker(config.inbox))) {
       log.error({ inbox: config.inbox }, `inbox marker missing in ${config.inbox}: the inbox may be unmounted; no deletes until it is back (run \`animal-sync init\` if this really is the inbox)`);
     }
-    const scan = await scanInbox(config.inbox);
-    let rows = index.scanRows();
-    // Adoption before the candidates: adopted files with unchanged bytes take the fast path.
-    const rowless = scan.files.filter((f) => !rows.has(f.sourcePath));
-    const waiting = opts.dryRun ? new Map<string, string>() : await this.adopt(rowless.map((f) => f.sourcePath), new Map(rowless.map((f) => [f.sourcePath, f])), { complete: true });
-    if (rowless.length > 0) rows = index.scanRows();
-    const chosen = chooseCandidates(scan, rows, this.now(), config.stabilityMs);
-    const result = await this.runPass(chosen.paths, { ...opts, skipped: scan.skipped, seen: chosen.seen, waiting });
-    // The whole pass: scan and index read included, not only the paths that went through the queue.
-    return { ...result, unchanged: result.unchanged + chosen.unchanged, durationMs: this.now() - started };
+    return runFolderPass(this, { ...this.d, now: this.now }, opts);
   }
 
   runPass(paths: Iterable<string>, opts: PassOptions = {}): Promise<PassResult> {

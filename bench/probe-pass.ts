@@ -1,8 +1,8 @@
 // Probe (not part of the product): the client's cost of one first `sync --once` of an N-file
 // inbox into a fresh bucket and table, then of no-change passes on that warm index, each
-// under /usr/bin/time (CPU, peak RSS). --node-flags adds Node flags to the synced process
-// (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"); --no-change-only reuses the first sync once.
-//   node bench/probe-pass.ts [--files 2000] [--size 65536] [--no-change 2] [--node-flags "..."] [--first-runs 1]
+// under /usr/bin/time (CPU, peak RSS). --node-flags="..." adds Node flags to the synced process
+// (e.g. --node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof"); --no-change-only reuses the first sync once.
+//   node bench/probe-pass.ts [--files 2000] [--size 65536] [--no-change 2] [--node-flags="..."] [--first-runs 1]
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

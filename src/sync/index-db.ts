@@ -147,7 +147,7 @@ export class SyncIndex {
     return out;
   }
 
-  /** The top-level folders the rows are under, sorted: one primary-key seek per folder, not a walk over every row. */
+  /** The top-level folders the rows are under, in path order (`dog-2` before `dog`): one primary-key seek per folder, not a walk over every row. */
   folders(): string[] {
     const out: string[] = [];
     for (let from = ''; ;) {

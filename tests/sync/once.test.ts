@@ -159,6 +159,25 @@ describe('sync --once', () => {
     await assertConverged(s);
   });
 
+  // The pass goes folder by folder (src/sync/folder-pass.ts): a delete found in the first
+  // folder still waits for the uploads of the folders after it.
+  it('a failed upload in a later folder holds the deletes of an earlier one', async () => {
+    const s = await setupSync(stack);
+    s.put('ant/gone.png');
+    s.put('zebra/keep.png');
+    assert.equal((await s.once()).code, 0);
+    rmSync(s.file('ant/gone.png'));
+    s.put('zebra/new.png');
+    const broken = await runCli(['sync', '--once', '--json', '--max-attempts', '1', '--retry-base-ms', '10'], { env: { ...s.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }, timeoutMs: 60000 });
+    assert.equal(broken.code, 1, broken.stderr);
+    const r = JSON.parse(broken.stdout);
+    assert.deepEqual([r.failed, r.deleted, r.unchanged, r.heldDeletes], [1, 0, 1, ['ant/gone.png']]);
+    assert.equal((await s.items(['ant'])).length, 1);
+    const ok = JSON.parse((await s.once('--json')).stdout);
+    assert.deepEqual([ok.uploaded, ok.deleted, ok.unchanged], [1, 1, 1]);
+    await assertConverged(s);
+  });
+
   // Issue 9: beside a running daemon, sync --once no longer exits 3; the daemon runs the pass
   // (a non-daemon lock holder still means exit 3: tests/catalogue/daemon.test.ts).
   it('a second instance on the same state dir does not run: the daemon runs its pass', async () => {

@@ -37,4 +37,17 @@ describe('SyncIndex views', () => {
     assert.deepEqual(index.pathsUnder('dog').sort(), ['dog/a.png', 'dog/b.png']);
     assert.deepEqual(index.pathsUnder('bird'), []);
   });
+
+  it('scanRows of one folder reads that folder only, and folders() names each folder of the rows once, in path order', (t) => {
+    const dir = tempDir();
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const index = SyncIndex.open(dir);
+    t.after(() => index.close());
+    for (const p of ['dog/a.png', 'dog/b.png', 'dogs/c.png', 'dog-2/d.png', 'dog0/e.png', 'cat/f.png', 'émeu/g.png']) putRow(index, p);
+    assert.deepEqual([...index.scanRows('dog').keys()].sort(), ['dog/a.png', 'dog/b.png']);
+    assert.deepEqual(index.scanRows('bird').size, 0);
+    assert.deepEqual(index.folders(), ['cat', 'dog-2', 'dog', 'dog0', 'dogs', 'émeu']);
+    index.remove('cat/f.png');
+    assert.deepEqual(index.folders(), ['dog-2', 'dog', 'dog0', 'dogs', 'émeu']);
+  });
 });

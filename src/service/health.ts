@@ -1,13 +1,13 @@
 // The daemon's HTTP side door: GET /healthz (200 healthy, 503 with the failing checks'
 // reasons) and GET /metrics (Prometheus text). Meant for localhost or a private network:
 // it serves no secrets, but it has no authentication either.
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ItemStore } from '../stores/dynamodb.ts';
 import type { ObjectStore } from '../stores/s3.ts';
 import type { SyncMetrics } from './metrics.ts';
+import { http } from '../node-http.ts';
 
 export interface HealthCheck {
   ok: boolean;

@@ -5,9 +5,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import http from 'node:http';
-import https from 'node:https';
 import type { Config } from '../config.ts';
+import { http, loadHttps } from '../node-http.ts';
 
 export type AwsSettings = Pick<Config, 'requestTimeoutMs' | 'connectTimeoutMs' | 'maxAttempts' | 'forcePathStyle' | 'requestChecksumCalculation' | 'concurrency' | 'region'>;
 
@@ -19,7 +18,7 @@ export function requestHandler(s: AwsSettings): NodeHttpHandler {
     // Without this the SDK only logs a warning and a hung endpoint hangs forever.
     throwOnRequestTimeout: true,
     httpAgent: new http.Agent({ keepAlive: true, maxSockets }),
-    httpsAgent: new https.Agent({ keepAlive: true, maxSockets }),
+    httpsAgent: new (loadHttps().Agent)({ keepAlive: true, maxSockets }),
   });
 }
 

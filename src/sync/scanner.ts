@@ -108,9 +108,9 @@ async function inspectEntry(inbox: string, animal: string, filename: string): Pr
   return classifyEntry(absPath, animal, filename, await lstatOrNull(absPath));
 }
 
-/** The same look with a blocking lstat: the full scan's (see scanInbox). */
-function inspectEntrySync(inbox: string, animal: string, filename: string): PathState {
-  const absPath = path.join(inbox, animal, filename);
+/** The same look with a blocking lstat, at `dir` + "/" + `filename` (the full scan's, see scanFolder). */
+function inspectEntrySync(dir: string, animal: string, filename: string): PathState {
+  const absPath = `${dir}${path.sep}${filename}`;
   let st: Stats | null | NodeJS.ErrnoException;
   try {
     st = lstatSync(absPath, { throwIfNoEntry: false }) ?? null;
@@ -160,23 +160,26 @@ export async function listInbox(inbox: string): Promise<{ folders: string[]; ski
 export async function scanFolder(inbox: string, folder: string): Promise<ScanResult> {
   const files: LocalFile[] = [];
   const skipped: Skipped[] = [];
-  let entries: Dirent[];
+  const dir = path.join(inbox, folder);
+  // Names, not Dirents, and the path by concatenation: the lstat tells the type anyway, and
+  // this is ~20 % of the CPU of a scan of 100,000 files (bench/README).
+  let names: string[];
   try {
-    entries = await readdir(path.join(inbox, folder), { withFileTypes: true });
+    names = await readdir(dir);
   } catch (err) {
     return { files, skipped: [{ path: folder + '/', reason: `cannot read the folder (${(err as NodeJS.ErrnoException).code})` }] };
   }
   // Blocking lstats, a slice at a time: a quarter of the CPU of one promise per entry, and
   // no thousands of requests queued at once (a 100,000-file scan peaked ~100 MiB higher).
-  for (let i = 0; i < entries.length; i++) {
+  for (let i = 0; i < names.length; i++) {
     if (i > 0 && i % SCAN_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    const entry = entries[i]!;
-    const state = inspectEntrySync(inbox, folder, entry.name);
+    const name = names[i]!;
+    const state = inspectEntrySync(dir, folder, name);
     if (state.kind === 'file') files.push(state.file);
     else if (state.kind === 'skipped') skipped.push(state.skipped);
     // A name that is not UTF-8 comes back from readdir with U+FFFD in it: that path does not
     // exist, and without this line the file would be ignored without a word.
-    else if (entry.name.includes('\uFFFD')) skipped.push({ path: `${folder}/${entry.name}`, reason: NOT_UTF8 });
+    else if (name.includes('\uFFFD')) skipped.push({ path: `${folder}/${name}`, reason: NOT_UTF8 });
   }
   files.sort((a, b) => (a.sourcePath < b.sourcePath ? -1 : 1));
   return { files, skipped };

@@ -44,6 +44,8 @@ export interface AdoptDeps {
   objects: ObjectStore;
   hostId: string;
   log: Logger;
+  /** Where the inbox is (an older `upload`'s absolute source_path inside it is that file's). */
+  config?: { inbox: string };
 }
 
 /**
@@ -66,7 +68,7 @@ export function objectMatches(view: CatalogueView, item: HostItem): boolean {
 /** Gives `files` (without rows) the rows of their items; returns how many were adopted. Throws CatalogueUnreadableError. */
 export async function adoptFromCatalogue(d: AdoptDeps, files: readonly LocalFile[]): Promise<number> {
   if (files.length === 0) return 0;
-  const view = await readCatalogue(d, d.hostId, files.map((f) => f.animal));
+  const view = await readCatalogue(d, d.hostId, files.map((f) => f.animal), d.config?.inbox);
   const matches: { file: LocalFile; item: HostItem }[] = [];
   await walkCatalogue(files, new Map(), view, {
     localOnly: () => undefined,

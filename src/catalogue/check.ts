@@ -31,7 +31,7 @@ export async function checkCatalogue(input: CheckInput): Promise<CheckResult> {
   const files = scan.files.filter((f) => inScope(f.animal));
   const rows = new Map(input.rows.filter((r) => inScope(r.animal)).map((r) => [r.source_path, r]));
   const animals = animal !== undefined ? [animal] : await catalogueAnimals(stores.objects, [...files.map((f) => f.animal), ...[...rows.values()].map((r) => r.animal)]);
-  const view = await readCatalogue(stores, config.hostId, animals);
+  const view = await readCatalogue(stores, config.hostId, animals, config.inbox);
   // A file that is there but cannot be synced now (bad content, unreadable) keeps its item:
   // its item is not "an item whose file is gone".
   const unreadableFolders = scan.skipped.filter((s) => s.path.endsWith('/')).map((s) => s.path);

@@ -21,12 +21,12 @@ async function upload(s: SyncSetup, file: string, animal: string): Promise<{ cod
 }
 
 /** `sync --once` through counting proxies: its JSON summary and the write requests it sent. */
-async function onceCounted(stack: TestStack, s: SyncSetup, ...args: string[]): Promise<{ r: Record<string, number>; writes: Record<string, number> }> {
+async function onceCounted(stack: TestStack, s: SyncSetup, ...args: string[]): Promise<{ r: { uploaded: number; updated: number; unchanged: number }; writes: Record<string, number> }> {
   const proxies = await countingProxies(stack);
   try {
     const res = await runCli(['sync', '--once', '--json', ...args], { env: { ...s.env, ...proxies.env }, timeoutMs: 120000 });
     assert.equal(res.code, 0, res.stderr);
-    return { r: JSON.parse(res.stdout) as Record<string, number>, writes: writesIn(proxies.ops()) };
+    return { r: JSON.parse(res.stdout) as { uploaded: number; updated: number; unchanged: number }, writes: writesIn(proxies.ops()) };
   } finally {
     await proxies.stop();
   }

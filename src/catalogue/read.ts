@@ -35,13 +35,18 @@ function listedForms(key: string): string[] {
   return escaped === key ? [key] : [key, escaped, key.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&#39;')];
 }
 
-/** The animals whose partitions hold anything: the given ones plus the folders under `animals/` in the bucket. */
-export async function catalogueAnimals(objects: ObjectStore, known: Iterable<string>): Promise<string[]> {
+/**
+ * The animals whose partitions may hold anything: the given ones plus the animal folders under
+ * `animals/` in the bucket, from `listAnimals` (CatalogueReader.animalNames: a Delimiter listing
+ * would find no folder on S3-compatible servers such as s3rver, and an animal with no local file
+ * and no index row, a whole folder deleted after a lost index, would never be checked).
+ */
+export async function catalogueAnimals(listAnimals: () => Promise<string[]>, bucket: string, known: Iterable<string>): Promise<string[]> {
   let folders: string[];
   try {
-    folders = await objects.listFolders(OBJECT_ROOT);
+    folders = await listAnimals();
   } catch (err) {
-    throw new CatalogueUnreadableError(`cannot list the bucket ${objects.bucket}: ${errorMessage(err)}`, { cause: err });
+    throw new CatalogueUnreadableError(`cannot list the bucket ${bucket}: ${errorMessage(err)}`, { cause: err });
   }
   return [...new Set([...known, ...folders])].filter(isValidAnimal).sort();
 }

@@ -17,6 +17,16 @@ async function snapshot(s: SyncSetup): Promise<Map<string, { image_id: string; v
   return out;
 }
 
+/** FILES synced once, and an empty state dir to lose the index into. */
+async function syncedWithSpareStateDir(stack: TestStack, t: { after(fn: () => void): void }): Promise<{ s: SyncSetup; fresh: string; before: Awaited<ReturnType<typeof snapshot>> }> {
+  const s = await setupSync(stack);
+  const fresh = tempDir('animal-sync-lost-state-');
+  removeAfter(t, s, fresh);
+  for (const f of FILES) s.put(f);
+  assert.equal((await s.once()).code, 0);
+  return { s, fresh, before: await snapshot(s) };
+}
+
 describe('adoption after a lost or different state dir', () => {
   let stack: TestStack;
   before(async () => { stack = await startTestStack(); });
@@ -56,12 +66,7 @@ describe('adoption after a lost or different state dir', () => {
   });
 
   it('a file changed while the index was lost updates its item in place; a missing object is sent again under its key', async (t) => {
-    const s = await setupSync(stack);
-    const fresh = tempDir('animal-sync-lost-state-');
-    removeAfter(t, s, fresh);
-    for (const f of FILES) s.put(f);
-    await s.once();
-    const before = await snapshot(s);
+    const { s, fresh, before } = await syncedWithSpareStateDir(stack, t);
     s.put('cat/a.png', { seed: 777 });
     await s.stores.objects.delete(before.get('cat/b.png')!.s3_key);
     const res = await runCli(['sync', '--once', '--json', '--state-dir', fresh], { env: s.env, timeoutMs: 120000 });
@@ -106,12 +111,7 @@ describe('adoption after a lost or different state dir', () => {
   });
 
   it('sync --once --dry-run with an empty index plans the adoption: adopt, update in place, upload only what is new; writes nothing', async (t) => {
-    const s = await setupSync(stack);
-    const fresh = tempDir('animal-sync-lost-state-');
-    removeAfter(t, s, fresh);
-    for (const f of FILES) s.put(f);
-    await s.once();
-    const before = await snapshot(s);
+    const { s, fresh, before } = await syncedWithSpareStateDir(stack, t);
     s.put('dog/a.png', { seed: 9090 });
     s.put('dog/new.png');
     const proxies = await countingProxies(stack);

@@ -3,9 +3,10 @@
 // and the ETag when it is a plain MD5 (a multipart ETag, with a "-", is not a hash of the
 // bytes). Items of the original scripts have no sha256: they come back `verified: false`.
 import { createHash } from 'node:crypto';
-import { closeSync, createWriteStream, openSync, writevSync } from 'node:fs';
+import { closeSync, createWriteStream, open, writevSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
+import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IntegrityError, isTransient, NotFoundError } from '../errors.ts';
@@ -51,12 +52,16 @@ function plainMd5(etag: string | undefined): string | undefined {
   return m ? m[1]!.toLowerCase() : undefined;
 }
 
+const openNew = promisify((file: string, cb: (err: NodeJS.ErrnoException | null, fd: number) => void) => open(file, 'wx', cb));
+
 /**
- * One open, one writev, one close, synchronously: for a small file these take microseconds, and
- * the thread-pool round trips of the async calls cost more CPU than the calls themselves.
+ * One open, one writev, one close. The open creates a file, which can take milliseconds on a
+ * busy disk: it runs in the thread pool, so the downloads go on meanwhile. The writev and close
+ * of a small body into the page cache take microseconds: synchronous, they cost less CPU than
+ * thread-pool round trips.
  */
-function writeNewFileSync(file: string, chunks: Buffer[]): void {
-  const fd = openSync(file, 'wx');
+async function writeNewFile(file: string, chunks: Buffer[]): Promise<void> {
+  const fd = await openNew(file);
   try {
     let pending = chunks;
     while (pending.length > 0) {
@@ -106,7 +111,7 @@ async function fetchOnce(source: ObjectSource, item: CatalogueItem, temp: string
       chunks.push(chunk as Buffer);
     }
     const result = check();
-    writeNewFileSync(temp, chunks);
+    await writeNewFile(temp, chunks);
     return result;
   }
   const hashing = new Transform({ transform(chunk: Buffer, _e, cb) { see(chunk); cb(null, chunk); } });

@@ -72,6 +72,9 @@ export class ObjectGetter implements ObjectSource {
   async getObject(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectBody | null> {
     const target = await this.targetOf(bucket);
     if (target === null) return this.fallback.getObject(bucket, key, signal);
+    // The signal is checked, not handed to the request: an abort listener per request costs
+    // CPU, and a small GET under way when the run stops (full disk) ends by itself soon.
+    signal?.throwIfAborted();
     const url = target.url;
     const signed = await target.signer.sign({
       method: 'GET', protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined,
@@ -82,7 +85,7 @@ export class ObjectGetter implements ObjectSource {
     return new Promise((resolve, reject) => {
       const req = (tls ? https : http).request({
         agent: tls ? this.tlsAgent : this.agent, method: 'GET', hostname: url.hostname, port: url.port || undefined,
-        path: signed.path, headers: signed.headers, signal, timeout: this.config.requestTimeoutMs,
+        path: signed.path, headers: signed.headers, timeout: this.config.requestTimeoutMs,
       });
       // The socket timeout covers the connection, the wait for headers and every pause in the body.
       req.on('timeout', () => req.destroy(new RequestTimeoutError(`GetObject ${where}: no data for ${this.config.requestTimeoutMs} ms`)));

@@ -4,7 +4,8 @@
 // same s3rver, interleaved (the order rotates every round), a fresh bucket (and table) for
 // every timed run, best of R for each side; CPU (user + sys) and peak RSS of each side's
 // whole process tree from /usr/bin/time, and the emulators' CPU beside it. Then no-change
-// passes and the watching daemon (ready time, RSS, close-to-catalogued latency).
+// passes and the watching daemon (ready time, RSS, close-to-catalogued latency), and restore of
+// the set against `rclone copy --transfers 8` of its objects, R rounds (bench/restore.ts).
 // --scale: 100,000 files of 1 KiB, one round. --wan: every request to S3 and DynamoDB goes
 // through a proxy on loopback that delays it by 20 ms.
 import { spawnSync } from 'node:child_process';
@@ -21,6 +22,7 @@ import { startDelayProxy, type DelayProxy } from './delay-proxy.ts';
 import { probeDaemon } from './daemon-probe.ts';
 import { benchInbox } from './inbox.ts';
 import { largeSet } from './large.ts';
+import { benchRestore, restoreRows } from './restore.ts';
 import { startBenchServers } from './servers.ts';
 import { firstSync, hasRclone, rcloneCopy, type Endpoints, type Measured } from './sides.ts';
 
@@ -69,6 +71,8 @@ async function main(): Promise<void> {
       console.log(`round ${r + 1} of ${RUNS}`);
       for (let k = 0; k < order.length; k++) await measure(order[(k + r) % order.length]!);
     }
+    // Restore of the last first sync's set (its table is in the DynamoDB Local running now); not with --scale.
+    const restored = a.scale ? [] : restoreRows(await benchRestore({ servers, at, env: last!.env, root, files: FILES, runs: RUNS, withRclone }));
     const noChange: TimedRun[] = [];
     for (let i = 0; i < (a.scale ? 2 : 3); i++) noChange.push(await timeCommand(BIN, ['sync', '--once', '--json'], last!.env));
     const config = resolveConfig({ env: last!.env, flags: {} });
@@ -76,7 +80,7 @@ async function main(): Promise<void> {
     const ddb = makeDynamoClient(config);
     const daemon = await probeDaemon(last!.env, inbox, new DynamoItemStore(ddb, makeDocumentClient(ddb), config.table));
     ddb.destroy();
-    lines.push(...table(runs, noChange, daemon, withRclone));
+    lines.push(...table(runs, noChange, daemon, withRclone, restored));
     if (a.large) lines.push('', await largeSet(servers, at, root));
   } finally {
     await Promise.allSettled(proxies.map((p) => p.stop()));
@@ -86,7 +90,7 @@ async function main(): Promise<void> {
   console.log(['', `node bench/bench.ts ${process.argv.slice(2).join(' ')}`.trim(), `${FILES} files of ${SIZE} bytes; DynamoDB Local ${a.dynamodb === 'disk' ? 'on disk' : 'in memory'}; ${a.wan ? `every request delayed ${DELAY_MS} ms` : 'loopback'}; best of ${RUNS}`, '', ...lines].join('\n'));
 }
 
-function table(runs: Record<Side, Measured[]>, noChange: TimedRun[], d: Awaited<ReturnType<typeof probeDaemon>>, withRclone: boolean): string[] {
+function table(runs: Record<Side, Measured[]>, noChange: TimedRun[], d: Awaited<ReturnType<typeof probeDaemon>>, withRclone: boolean, extra: string[][]): string[] {
   const col = (side: Side, f: (r: Measured[]) => string): string => (runs[side].length ? f(runs[side]) : 'n/a');
   const ratio = (side: Side, key: 'ms' | 'cpuS'): string => (runs[side].length ? `${(best(runs.sync, key) / best(runs[side], key)).toFixed(2)}×` : 'n/a');
   const perFile = (r: Measured[]): string => `${((best(r, 'cpuS') * 1000) / FILES).toFixed(2)} ms/file`;
@@ -104,6 +108,7 @@ function table(runs: Record<Side, Measured[]>, noChange: TimedRun[], d: Awaited<
     ['daemon RSS after ready / peak', `${d.rssAfterReadyMiB.toFixed(0)} / ${d.peakRssMiB.toFixed(0)} MiB`, '', '', '', '≤ 256 MiB'],
     ['close-to-catalogued at 20 files/s', `p50 ${d.p50.toFixed(0)} ms, p99 ${d.p99.toFixed(0)} ms (${d.seen}/${d.sent} seen)`, '', '', '', 'p50 ≤ 1 s'],
   ];
+  rows.push(...extra);
   if (!withRclone) rows.push(['rclone', 'not installed (apt-get install rclone to compare)', '', '', '', '']);
   return rows.map((r, i) => `| ${r.join(' | ')} |${i === 0 ? '\n|' + r.map(() => '---|').join('') : ''}`);
 }

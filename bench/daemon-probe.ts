@@ -1,7 +1,7 @@
 // The watching daemon on an inbox whose index is warm (a first sync ran on this state dir):
 // how long until it is ready (watcher up and the start-up pass done), its RSS, and the
 // close-to-catalogued latency of new files written at 20 files/s.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ItemStore } from '../src/stores/dynamodb.ts';
@@ -23,27 +23,55 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-export async function probeDaemon(env: NodeJS.ProcessEnv, inbox: string, items: ItemStore, files = 200): Promise<DaemonFigures> {
+export interface WatchingDaemon {
+  child: ChildProcess;
+  /** Start to ready: the watcher is up and the start-up pass is done. */
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `animal-sync sync` (JSON logs on stdout) and resolves once it is ready. */
+export async function startWatchingDaemon(env: NodeJS.ProcessEnv): Promise<WatchingDaemon> {
   const t0 = performance.now();
-  const daemon = spawn(BIN, ['sync'], { env: { ...env, ANIMAL_SYNC_LOG_LEVEL: 'info', ANIMAL_SYNC_LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(BIN, ['sync'], { env: { ...env, ANIMAL_SYNC_LOG_LEVEL: 'info', ANIMAL_SYNC_LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
   let watching = 0;
   let passDone = 0;
   let out = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    daemon.stdout.on('data', (d: Buffer) => {
-      out = (out + d).slice(-100_000);
-      if (!watching && out.includes('"msg":"watching ')) watching = performance.now();
-      if (!passDone && out.includes('"msg":"full pass done"')) passDone = performance.now();
-      if (watching && passDone) resolve();
-    });
-    daemon.once('exit', (code) => reject(new Error(`the daemon exited (${code}) before it was ready: ${out.slice(-2000)}`)));
-  });
-  let peak = 0;
-  const sampler = setInterval(() => { try { peak = Math.max(peak, rssMiB(daemon.pid!).peak); } catch { /* gone */ } }, 500);
   try {
-    await ready;
-    const readyMs = Math.max(watching, passDone) - t0;
-    const rssAfterReadyMiB = rssMiB(daemon.pid!).now;
+    await new Promise<void>((resolve, reject) => {
+      const onData = (d: Buffer): void => {
+        out = (out + d).slice(-100_000);
+        if (!watching && out.includes('"msg":"watching ')) watching = performance.now();
+        if (!passDone && out.includes('"msg":"full pass done"')) passDone = performance.now();
+        if (!watching || !passDone) return;
+        child.stdout.off('data', onData);
+        child.stdout.resume(); // keeps draining its log, so the daemon never blocks on a full pipe
+        resolve();
+      };
+      child.stdout.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`the daemon exited (${code}) before it was ready: ${out.slice(-2000)}`)));
+    });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { child, readyMs: Math.max(watching, passDone) - t0, stop };
+}
+
+export async function probeDaemon(env: NodeJS.ProcessEnv, inbox: string, items: ItemStore, files = 200): Promise<DaemonFigures> {
+  const daemon = await startWatchingDaemon(env);
+  const pid = daemon.child.pid!;
+  let peak = 0;
+  const sampler = setInterval(() => { try { peak = Math.max(peak, rssMiB(pid).peak); } catch { /* gone */ } }, 500);
+  try {
+    const readyMs = daemon.readyMs;
+    const rssAfterReadyMiB = rssMiB(pid).now;
     const folder = path.join(inbox, 'latency');
     mkdirSync(folder, { recursive: true });
     const closedAt = new Map<string, number>();
@@ -65,11 +93,10 @@ export async function probeDaemon(env: NodeJS.ProcessEnv, inbox: string, items: 
     }
     await poller;
     const lat = [...closedAt].filter(([p]) => seenAt.has(p)).map(([p, t]) => seenAt.get(p)! - t).sort((a, b) => a - b);
-    return { readyMs, rssAfterReadyMiB, peakRssMiB: Math.max(peak, rssMiB(daemon.pid!).peak), p50: percentile(lat, 50), p99: percentile(lat, 99), seen: lat.length, sent: files };
+    return { readyMs, rssAfterReadyMiB, peakRssMiB: Math.max(peak, rssMiB(pid).peak), p50: percentile(lat, 50), p99: percentile(lat, 99), seen: lat.length, sent: files };
   } finally {
     clearInterval(sampler);
-    daemon.kill('SIGTERM');
-    await new Promise((r) => (daemon.exitCode !== null ? r(null) : daemon.once('exit', r)));
+    await daemon.stop();
     // The shared inbox stays as it was for the next bench run.
     rmSync(path.join(inbox, 'latency'), { recursive: true, force: true });
   }

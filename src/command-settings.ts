@@ -12,7 +12,7 @@ const STORES: readonly Key[] = ['bucket', 'table', 's3PathStyle', 'checksumMode'
 const USED_BY: Readonly<Record<string, readonly Key[]>> = {
   status: ['inbox', 'bucket', 'table', 'stateDir', 'healthAddress', 'logLevel'],
   init: [...STORES, 'inbox'],
-  upload: [...STORES, 'hostId', 'partSizeMib'],
+  upload: [...STORES, 'hostId', 'partSizeMib', 'inbox', 'stateDir'],
   list: STORES,
   get: STORES,
   download: STORES,

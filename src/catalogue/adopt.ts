@@ -44,6 +44,8 @@ export interface AdoptDeps {
   objects: ObjectStore;
   hostId: string;
   log: Logger;
+  /** Where the inbox is (an older `upload`'s absolute source_path inside it is that file's). */
+  config?: { inbox: string };
 }
 
 /**
@@ -63,10 +65,16 @@ export function objectMatches(view: CatalogueView, item: HostItem): boolean {
   return view.objects.get(item.s3_key)?.size === item.size_bytes;
 }
 
-/** Gives `files` (without rows) the rows of their items; returns how many were adopted. Throws CatalogueUnreadableError. */
-export async function adoptFromCatalogue(d: AdoptDeps, files: readonly LocalFile[]): Promise<number> {
-  if (files.length === 0) return 0;
-  const view = await readCatalogue(d, d.hostId, files.map((f) => f.animal));
+export type AdoptionSeed = ReturnType<typeof rowForItem>;
+
+/**
+ * The rows `files` (without rows) would get from their items, read-only: the catalogue is read
+ * (a Query and a listing per animal) and files are hashed, nothing is written. Throws
+ * CatalogueUnreadableError.
+ */
+export async function matchCatalogue(d: Omit<AdoptDeps, 'index' | 'log'>, files: readonly LocalFile[]): Promise<AdoptionSeed[]> {
+  if (files.length === 0) return [];
+  const view = await readCatalogue(d, d.hostId, files.map((f) => f.animal), d.config?.inbox);
   const matches: { file: LocalFile; item: HostItem }[] = [];
   await walkCatalogue(files, new Map(), view, {
     localOnly: () => undefined,
@@ -75,13 +83,24 @@ export async function adoptFromCatalogue(d: AdoptDeps, files: readonly LocalFile
   });
   // A file whose bytes are the item's gets its row with its own size and mtime: the pass then
   // counts it unchanged on its fast path, as if the index had never been lost.
-  const seeds = await mapLimit(matches, HASH_CONCURRENCY, async ({ file, item }) => {
+  return mapLimit(matches, HASH_CONCURRENCY, async ({ file, item }) => {
     const trusted = objectMatches(view, item);
     const seed = rowForItem(item, trusted);
     if (!trusted || item.size_bytes !== file.size) return seed;
     const sha256 = await hashOf(file).catch(() => null);
     return sha256 === item.sha256 ? { ...seed, mtime_ms: file.mtimeMs } : seed;
   });
+}
+
+/** What the pass makes of an adopted row: nothing (same bytes), a MODIFY (other bytes), or the object sent again. */
+export function adoptionOutcome(seed: AdoptionSeed): 'adopt' | 'update' | 'resend' {
+  if (seed.mtime_ms !== null) return 'adopt';
+  return seed.sha256 === null ? 'resend' : 'update';
+}
+
+/** Gives `files` (without rows) the rows of their items; returns how many were adopted. Throws CatalogueUnreadableError. */
+export async function adoptFromCatalogue(d: AdoptDeps, files: readonly LocalFile[]): Promise<number> {
+  const seeds = await matchCatalogue(d, files);
   // Rows that appeared meanwhile (a watch pass got there first) are left as they are.
   d.index.transaction(() => {
     for (const row of seeds) if (!d.index.get(row.source_path)) d.index.put(row);

@@ -2,6 +2,7 @@
 // source_host says so and it carries what animal-sync writes; anything else (the original
 // boto3 scripts' items, other hosts' items, odd shapes) is counted, never judged or touched.
 import { sortKey } from '../model.ts';
+import { inboxSourcePath } from './source-path.ts';
 
 /** An item of this host, with every attribute the comparison reads. */
 export interface HostItem {
@@ -23,10 +24,15 @@ export interface HostItem {
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
-/** The item as this host's, or null when it is another host's or not of animal-sync's shape. Never throws. */
-export function asHostItem(raw: Record<string, unknown>, hostId: string): HostItem | null {
+/**
+ * The item as this host's, or null when it is another host's or not of animal-sync's shape. Never throws.
+ * `inboxRoots`: an older `upload` wrote the absolute path of a file it was given; one inside the
+ * inbox is that inbox file's item (adopted as it, never uploaded a second time).
+ */
+export function asHostItem(raw: Record<string, unknown>, hostId: string, inboxRoots: readonly string[] = []): HostItem | null {
   if (raw.source_host !== hostId) return null;
-  const { partition_key, sort_key, image_id, animal, s3_key, filename, uploaded_at, size_bytes, sha256, width, height, source_path, version } = raw;
+  const { partition_key, sort_key, image_id, animal, s3_key, filename, uploaded_at, size_bytes, sha256, width, height, version } = raw;
+  const source_path = typeof raw.source_path === 'string' && raw.source_path.startsWith('/') ? inboxSourcePath(inboxRoots, raw.source_path) : raw.source_path;
   if (!isString(partition_key) || !isString(sort_key) || !isString(image_id) || !isString(animal) || !isString(s3_key) || !isString(filename)) return null;
   if (!isString(uploaded_at) || !isString(sha256) || !isString(source_path) || !isCount(size_bytes) || !isCount(version) || version < 1) return null;
   // Its delete is addressed by (uploaded_at, image_id): only an item whose sort key is made of them can be deleted by this host.

@@ -5,6 +5,7 @@ import { isValidAnimal } from '../model.ts';
 import type { ItemStore } from '../stores/dynamodb.ts';
 import type { ListedObject, ObjectStore } from '../stores/s3.ts';
 import { asHostItem, type HostItem } from './items.ts';
+import { inboxRoots } from './source-path.ts';
 
 export interface CatalogueView {
   animals: string[];
@@ -34,23 +35,30 @@ function listedForms(key: string): string[] {
   return escaped === key ? [key] : [key, escaped, key.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&#39;')];
 }
 
-/** The animals whose partitions hold anything: the given ones plus the folders under `animals/` in the bucket. */
-export async function catalogueAnimals(objects: ObjectStore, known: Iterable<string>): Promise<string[]> {
+/**
+ * The animals whose partitions may hold anything: the given ones plus the animal folders under
+ * `animals/` in the bucket, from `listAnimals` (CatalogueReader.animalNames: a Delimiter listing
+ * would find no folder on S3-compatible servers such as s3rver, and an animal with no local file
+ * and no index row, a whole folder deleted after a lost index, would never be checked).
+ */
+export async function catalogueAnimals(listAnimals: () => Promise<string[]>, bucket: string, known: Iterable<string>): Promise<string[]> {
   let folders: string[];
   try {
-    folders = await objects.listFolders(OBJECT_ROOT);
+    folders = await listAnimals();
   } catch (err) {
-    throw new CatalogueUnreadableError(`cannot list the bucket ${objects.bucket}: ${errorMessage(err)}`, { cause: err });
+    throw new CatalogueUnreadableError(`cannot list the bucket ${bucket}: ${errorMessage(err)}`, { cause: err });
   }
   return [...new Set([...known, ...folders])].filter(isValidAnimal).sort();
 }
 
-export async function readCatalogue(stores: { items: ItemStore; objects: ObjectStore }, hostId: string, animals: Iterable<string>): Promise<CatalogueView> {
+/** `inbox`: items whose absolute source_path lies in it are read as that inbox file's (items.ts). */
+export async function readCatalogue(stores: { items: ItemStore; objects: ObjectStore }, hostId: string, animals: Iterable<string>, inbox?: string): Promise<CatalogueView> {
+  const roots = inbox === undefined ? [] : inboxRoots(inbox);
   const view: CatalogueView = { animals: [...new Set(animals)].sort(), items: new Map(), foreign: 0, objects: new Map(), referenced: new Set() };
   // A few animals at a time, each with its Query and its listing side by side.
   const queue = [...view.animals];
   const readAnimal = async (): Promise<void> => {
-    for (let animal = queue.shift(); animal !== undefined; animal = queue.shift()) addAnimal(view, hostId, ...(await readOne(stores, animal)));
+    for (let animal = queue.shift(); animal !== undefined; animal = queue.shift()) addAnimal(view, hostId, roots, ...(await readOne(stores, animal)));
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, queue.length) }, readAnimal));
   return view;
@@ -66,11 +74,11 @@ async function readOne(stores: { items: ItemStore; objects: ObjectStore }, anima
   }
 }
 
-function addAnimal(view: CatalogueView, hostId: string, raw: Record<string, unknown>[], listed: ListedObject[]): void {
+function addAnimal(view: CatalogueView, hostId: string, roots: readonly string[], raw: Record<string, unknown>[], listed: ListedObject[]): void {
   for (const o of listed) view.objects.set(o.key, o);
   for (const r of raw) {
     if (typeof r.s3_key === 'string') for (const k of listedForms(r.s3_key)) view.referenced.add(k);
-    const item = asHostItem(r, hostId);
+    const item = asHostItem(r, hostId, roots);
     if (!item) {
       view.foreign++;
       continue;

@@ -2,13 +2,14 @@ import path from 'node:path';
 import type { CommandModule } from './types.ts';
 import { makeContext } from '../context.ts';
 import type { Config } from '../config.ts';
-import { NotFoundError, UsageError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { ensureInbox } from '../inbox.ts';
-import { assertAnimal, parseCatalogueItem, type CatalogueItem } from '../model.ts';
+import { assertAnimal } from '../model.ts';
 import { formatBytes, printJson } from '../output.ts';
 import { acquirePidLock, type PidLock } from '../pid-lock.ts';
-import type { CatalogueReader } from '../stores/catalogue-reader.ts';
-import { planRestore, type RestorePlan } from '../restore/plan.ts';
+import type { ObjectGetter } from '../restore/object-get.ts';
+import type { RestoreEntry, RestorePlan, Unplaceable } from '../restore/plan.ts';
+import { plannedBatches, type Selection } from '../restore/select.ts';
 import { createProgress } from '../progress.ts';
 import { localStateOf } from '../restore/place-file.ts';
 import { runRestore, type RunResult } from '../restore/run.ts';
@@ -16,36 +17,6 @@ import { openReader } from './lookup.ts';
 
 export class RestoreIncompleteError extends Error {
   override name = 'RestoreIncompleteError';
-}
-
-interface Selection {
-  animal: string | undefined;
-  /** null = every host's items (and items without source_host). */
-  hostId: string | null;
-}
-
-/** The items to restore: one Query per animal partition, never a Scan. */
-async function selectItems(reader: CatalogueReader, sel: Selection): Promise<CatalogueItem[]> {
-  const animals = sel.animal !== undefined ? [sel.animal] : await reader.animalNames();
-  if (animals.length === 0) throw new NotFoundError(`the catalogue is empty: no objects under s3://${reader.bucket}/animals/; nothing to restore, nothing was written`);
-  // The partitions are read side by side: each is a chain of 1 MB pages, mostly waiting.
-  const all = (await Promise.all(animals.map(async (animal) => {
-    const found: CatalogueItem[] = [];
-    for await (const page of reader.itemPages(animal)) for (const raw of page.items) {
-      const item = parseCatalogueItem(raw);
-      if (item) found.push(item);
-    }
-    return found;
-  }))).flat();
-  if (all.length === 0 && sel.animal !== undefined) {
-    const known = await reader.animalNames();
-    throw new NotFoundError(`no images for animal ${sel.animal} in table ${reader.table}${known.length ? ` (animals with images: ${known.join(', ')})` : ''}; nothing was written`);
-  }
-  const chosen = sel.hostId === null ? all : all.filter((i) => i.source_host === sel.hostId);
-  if (chosen.length === 0) {
-    throw new NotFoundError(`none of the ${all.length} image(s)${sel.animal ? ` of ${sel.animal}` : ''} in table ${reader.table} was synced from this host (${sel.hostId}); add --all-hosts to restore every host's images; nothing was written`);
-  }
-  return chosen;
 }
 
 function lockDestination(dir: string): PidLock {
@@ -72,14 +43,14 @@ async function dryRun(plan: RestorePlan, dir: string, json: boolean): Promise<vo
   for (const u of plan.unplaceable) process.stdout.write(`  skip     ${u.item.sort_key}: ${u.reason}\n`);
 }
 
-function summarize(result: RunResult, plan: RestorePlan, dir: string, ms: number, json: boolean): number {
+function summarize(result: RunResult, unplaceable: readonly Unplaceable[], dir: string, ms: number, json: boolean): number {
   const count = (k: string) => result.reports.filter((r) => r.outcome.kind === k).length;
   const bytes = result.reports.reduce((n, r) => n + ('bytes' in r.outcome ? r.outcome.bytes : 0), 0);
   const unverified = result.reports.filter((r) => 'verified' in r.outcome && !r.outcome.verified).length;
   const problems = result.reports.filter((r) => r.outcome.kind === 'conflict' || r.outcome.kind === 'failed');
   const totals = {
-    restored: count('restored'), replaced: count('replaced'), present: count('present'), renamed: plan.entries.filter((e) => e.renamed).length,
-    unverified, conflicts: count('conflict'), failed: count('failed'), notStarted: count('not-started'), unplaceable: plan.unplaceable.length,
+    restored: count('restored'), replaced: count('replaced'), present: count('present'), renamed: result.reports.filter((r) => r.entry.renamed).length,
+    unverified, conflicts: count('conflict'), failed: count('failed'), notStarted: count('not-started'), unplaceable: unplaceable.length,
   };
   if (json) {
     printJson({ dir, ...totals, bytes, durationMs: Math.round(ms), diskFull: result.diskFull ?? null, problems: problems.map((p) => ({ path: p.entry.relPath, ...p.outcome })) });
@@ -89,7 +60,7 @@ function summarize(result: RunResult, plan: RestorePlan, dir: string, ms: number
     if (totals.renamed) out.push(`${totals.renamed} name clash(es): the image_id was added to the later file's name`);
     if (totals.unverified) out.push(`${totals.unverified} file(s) not verified: their items have no sha256 (size checked, and the MD5 where the ETag is one)`);
     for (const p of problems) out.push(p.outcome.kind === 'conflict' ? `  conflict ${p.entry.relPath}: ${p.outcome.why}; left as it is (--overwrite replaces it)` : `  failed   ${p.entry.relPath}: ${'error' in p.outcome ? p.outcome.error : ''}`);
-    for (const u of plan.unplaceable) out.push(`  skipped  ${u.item.sort_key}: ${u.reason}`);
+    for (const u of unplaceable) out.push(`  skipped  ${u.item.sort_key}: ${u.reason}`);
     if (result.diskFull) out.push(`stopped: ${result.diskFull}; ${totals.notStarted} file(s) not restored yet. Free some space and run restore again: files already restored are skipped`);
     process.stdout.write(out.join('\n') + '\n');
   }
@@ -100,29 +71,44 @@ async function restore(ctx: { config: Config; json: boolean }, argv: Record<stri
   const dir = path.resolve(argv.to === undefined ? ctx.config.inbox : String(argv.to));
   const sel: Selection = { animal: argv.animal === undefined ? undefined : assertAnimal(argv.animal), hostId: argv.allHosts ? null : ctx.config.hostId };
   const reader = await openReader(ctx.config);
+  const unplaceable: Unplaceable[] = [];
+  const batches = plannedBatches(reader, sel, unplaceable);
+  let lock: PidLock | undefined;
+  let objects: ObjectGetter | undefined;
+  // The same bar as sync --once on a terminal, plain lines otherwise.
+  const progress = ctx.json || argv.dryRun ? undefined : createProgress({ verb: 'files restored' });
   try {
-    const plan = planRestore(await selectItems(reader, sel));
-    if (argv.dryRun) return await dryRun(plan, dir, ctx.json);
-    const lock = lockDestination(dir);
-    try {
-      // Restoring the configured inbox makes it one again; another folder becomes one by
-      // `animal-sync init --inbox DIR` (the README says so).
-      if (dir === ctx.config.inbox) ensureInbox(dir);
-      // The same bar as sync --once on a terminal, plain lines otherwise.
-      const progress = ctx.json ? undefined : createProgress({ verb: 'files restored' });
-      const total = plan.entries.length;
-      const started = performance.now();
-      const result = await runRestore(reader, plan.entries, {
-        dir, overwrite: Boolean(argv.overwrite), concurrency: ctx.config.concurrency, attempts: Math.max(3, ctx.config.maxAttempts),
-        retryBaseMs: Math.min(ctx.config.retryBaseMs, 1000), onDone: (n, b) => progress?.update({ done: n, total, bytes: b }),
-      });
-      progress?.finish();
-      const problems = summarize(result, plan, dir, performance.now() - started, ctx.json);
-      if (problems > 0) throw new RestoreIncompleteError(`${problems} file(s) not restored; see above`);
-    } finally {
-      lock.release();
+    if (argv.dryRun) {
+      const entries: RestoreEntry[] = [];
+      for await (const batch of batches) entries.push(...batch);
+      return await dryRun({ entries: entries.sort((x, y) => x.relPath.localeCompare(y.relPath)), unplaceable }, dir, ctx.json);
     }
+    // Locked (and, for the configured inbox, made an inbox again; another folder becomes one by
+    // `animal-sync init --inbox DIR`) only once there is something to write: a selection that
+    // finds nothing leaves no trace.
+    const locking = async function* (): AsyncGenerator<RestoreEntry[]> {
+      for await (const batch of batches) {
+        if (!lock) {
+          lock = lockDestination(dir);
+          if (dir === ctx.config.inbox) ensureInbox(dir);
+        }
+        yield batch;
+      }
+    };
+    // Objects through the lean GET; loaded here, as the SDK is.
+    objects = new (await import('../restore/object-get.ts')).ObjectGetter(ctx.config, reader);
+    const started = performance.now();
+    const result = await runRestore(objects, locking(), {
+      dir, overwrite: Boolean(argv.overwrite), concurrency: ctx.config.concurrency, attempts: Math.max(3, ctx.config.maxAttempts),
+      retryBaseMs: Math.min(ctx.config.retryBaseMs, 1000), onProgress: (done, total, bytes) => progress?.update({ done, total, bytes }),
+    });
+    progress?.finish();
+    const problems = summarize(result, unplaceable, dir, performance.now() - started, ctx.json);
+    if (problems > 0) throw new RestoreIncompleteError(`${problems} file(s) not restored; see above`);
   } finally {
+    progress?.finish();
+    objects?.close();
+    lock?.release();
     reader.close();
   }
 }

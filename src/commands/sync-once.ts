@@ -8,6 +8,8 @@ import type { Logger } from '../log.ts';
 import { printJson } from '../output.ts';
 import { countByKind } from '../catalogue/differences.ts';
 import { auditSummary } from '../catalogue/audit.ts';
+import { META_CATALOGUE_ADOPTED } from '../catalogue/adopt.ts';
+import { planAdoption, type DryRunAdoption } from '../catalogue/dry-run.ts';
 import { askDaemon } from '../sync/control.ts';
 import { runFullPassWithAudit, type FullPassRequest, type FullPassResponse } from '../sync/full-pass.ts';
 import { SyncIndex, META_LAST_PASS, META_LAST_RECONCILE } from '../sync/index-db.ts';
@@ -30,14 +32,19 @@ export interface OnceOptions {
   progress?: Progress;
 }
 
-function passText(r: PassResult, dryRun: boolean): string[] {
+function dryRunText(r: PassResult, a: DryRunAdoption): string[] {
+  const changes = a.plan.length - a.adopt;
+  const adopted = a.adopt > 0 ? `, ${a.adopt} file(s) would be adopted from the catalogue (nothing sent)` : '';
+  const lines = [a.plan.length === 0 ? 'dry run: nothing to do' : `dry run: ${changes} change(s) planned${adopted}, nothing was changed`];
+  for (const p of a.plan) lines.push(`  ${p.action.kind.padEnd(7)} ${p.path}${p.action.reason ? ` (${p.action.reason})` : ''}`);
+  if (a.error) lines.push(`  ${a.error}`);
+  if (r.deleteBlockReason) lines.push(`  deletes would be blocked: ${r.deleteBlockReason}`);
+  return lines;
+}
+
+function passText(r: PassResult, adoption: DryRunAdoption | null): string[] {
   const lines: string[] = [];
-  if (dryRun) {
-    lines.push(r.plan.length === 0 ? 'dry run: nothing to do' : `dry run: ${r.plan.length} change(s) planned, nothing was changed`);
-    for (const p of r.plan) lines.push(`  ${p.action.kind.padEnd(7)} ${p.path}${'reason' in p.action ? ` (${p.action.reason})` : ''}`);
-    if (r.deleteBlockReason) lines.push(`  deletes would be blocked: ${r.deleteBlockReason}`);
-    return lines;
-  }
+  if (adoption) return dryRunText(r, adoption);
   lines.push(`uploaded ${r.uploaded}, updated ${r.updated}, deleted ${r.deleted}, unchanged ${r.unchanged}, skipped ${r.skipped}, failed ${r.failed} (${(r.durationMs / 1000).toFixed(2)} s)`);
   if (r.heldDeletes.length) lines.push(`${r.heldDeletes.length} delete(s) not made: ${r.deleteBlockReason}`);
   for (const f of r.failures) lines.push(`  failed ${f.path}: ${f.error}`);
@@ -56,22 +63,39 @@ function auditText(res: FullPassResponse): string[] {
   ];
 }
 
+/** A dry run's plan with the adoption a real pass would make first (read-only; catalogue/dry-run.ts). */
+async function dryRunAdoption(res: FullPassResponse, config: Config, stores: Stores, adoptedAlready: boolean): Promise<DryRunAdoption | null> {
+  if (!res.result) return null;
+  return planAdoption(res.result.plan, { config, items: stores.items, objects: stores.objects, adoptedAlready });
+}
+
 /** Prints the response and turns it into the exit code (by throwing). */
-function report(res: FullPassResponse, opts: OnceOptions, via: string | null): void {
+function report(res: FullPassResponse, opts: OnceOptions, via: string | null, adoption: DryRunAdoption | null): void {
   const r = res.result;
   if (opts.json) {
+    const dry = adoption ? { plan: adoption.plan, adoption: { adopt: adoption.adopt, update: adoption.update, resend: adoption.resend, error: adoption.error } } : {};
     printJson({
-      dryRun: opts.dryRun, ...(via ? { via } : {}), ...(r ? { ...r, deletesBlocked: r.heldDeletes.length } : {}),
+      dryRun: opts.dryRun, ...(via ? { via } : {}), ...(r ? { ...r, deletesBlocked: r.heldDeletes.length, ...dry } : {}),
       ...(res.audit ? { check: { ...auditSummary(res.audit), differences: res.audit.differences.map(({ kind, path, detail }) => ({ kind, path, detail })) } } : {}),
     });
   } else {
-    const lines = [...(via ? [`(pass run by ${via})`] : []), ...auditText(res), ...(r ? passText(r, opts.dryRun) : [])];
+    const lines = [...(via ? [`(pass run by ${via})`] : []), ...auditText(res), ...(r ? passText(r, adoption) : [])];
     process.stdout.write(lines.join('\n') + '\n');
   }
   if (res.audit && !res.audit.ok) throw new SyncFailedError(`${res.audit.error}`);
   if (!r) return;
   if (r.failed > 0) throw new SyncFailedError(`${r.failed} file(s) failed; they are retried on the next run`);
   if (r.heldDeletes.length > 0 && !opts.dryRun) throw new SyncFailedError(`${r.heldDeletes.length} delete(s) were held back: ${r.deleteBlockReason}`);
+}
+
+/** Whether the running daemon's index has adopted already (then a file without a row is new). */
+function adoptedBesideDaemon(stateDir: string): boolean {
+  const index = SyncIndex.open(stateDir, { readOnly: true });
+  try {
+    return Boolean(index.getMeta(META_CATALOGUE_ADOPTED));
+  } finally {
+    index.close();
+  }
 }
 
 export async function runOnce(config: Config, log: Logger, stores: Stores, opts: OnceOptions): Promise<void> {
@@ -84,7 +108,8 @@ export async function runOnce(config: Config, log: Logger, stores: Stores, opts:
     if (!(err instanceof LockedError)) throw err;
     const res = (await askDaemon(config.stateDir, { op: 'pass', ...request })) as FullPassResponse | null;
     if (res === null) throw err; // a holder that is not a daemon (another sync --once)
-    report(res, opts, 'the running daemon');
+    const adoption = opts.dryRun ? await dryRunAdoption(res, config, stores, adoptedBesideDaemon(config.stateDir)) : null;
+    report(res, opts, 'the running daemon', adoption);
     return;
   }
   const index = SyncIndex.open(config.stateDir);
@@ -98,7 +123,8 @@ export async function runOnce(config: Config, log: Logger, stores: Stores, opts:
       index.setMeta(META_LAST_RECONCILE, last);
       index.setMeta(META_LAST_PASS, { ...last, kind: 'full' });
     }
-    report(res, opts, null);
+    const adoption = opts.dryRun ? await dryRunAdoption(res, config, stores, Boolean(index.getMeta(META_CATALOGUE_ADOPTED))) : null;
+    report(res, opts, null, adoption);
   } finally {
     index.close();
     lock.release();

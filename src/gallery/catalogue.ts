@@ -1,13 +1,12 @@
-// What the gallery reads from the catalogue, read-only: the animal list from S3's key layout,
-// pages of an animal's items (Query, newest first), one item by exact key, neighbours, counts,
-// and the object bytes or a presigned URL for them. Never a Scan.
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
-import { GetCommand, paginateQuery, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+// What the gallery reads from the catalogue, read-only: the animal list, pages of an animal's
+// items (Query, newest first), one item by exact key, neighbours, counts, and the object bytes
+// or a presigned URL for them. Never a Scan. The reading itself is the shared CatalogueReader's
+// (the one also behind `list` and `restore`); this adds what a web page needs on top: items
+// that are safe to link to, and opaque cursors.
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.ts';
 import { isValidAnimal, partitionKey, SORT_KEY_PREFIX, sortKey } from '../model.ts';
-import { makeDocumentClient, makeDynamoClient, makeS3Client } from '../stores/aws.ts';
+import { CatalogueReader } from '../stores/catalogue-reader.ts';
 import { HttpError } from './http-error.ts';
 
 /** An item as the table holds it: written by this daemon, another host or the original scripts. */
@@ -25,8 +24,6 @@ export interface ItemPage {
   cursor: string | undefined;
 }
 
-const ANIMALS_PREFIX = 'animals/';
-
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
@@ -40,16 +37,16 @@ export function isItem(v: unknown): v is CatalogueItem {
     && typeof o.s3_key === 'string' && typeof o.sort_key === 'string' && o.sort_key.startsWith(SORT_KEY_PREFIX);
 }
 
-function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify([key.sort_key])).toString('base64url') : undefined;
+function encodeCursor(sortKeyAfter: string | undefined): string | undefined {
+  return sortKeyAfter ? Buffer.from(JSON.stringify([sortKeyAfter])).toString('base64url') : undefined;
 }
 
 /** A cursor is only ever a sort key of the same partition: nothing else reaches the Query. */
-function decodeCursor(animal: string, cursor: string | undefined): Record<string, string> | undefined {
+function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   try {
     const [sk] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof sk === 'string' && sk.startsWith(SORT_KEY_PREFIX) && sk.length <= 300) return { partition_key: partitionKey(animal), sort_key: sk };
+    if (typeof sk === 'string' && sk.startsWith(SORT_KEY_PREFIX) && sk.length <= 300) return sk;
   } catch {
     // falls through to the 400
   }
@@ -59,126 +56,65 @@ function decodeCursor(animal: string, cursor: string | undefined): Record<string
 export class Catalogue {
   readonly bucket: string;
   readonly table: string;
-  private readonly s3: S3Client;
-  private readonly doc: DynamoDBDocumentClient;
-  private readonly close_: () => void;
+  private readonly reader: CatalogueReader;
 
   constructor(config: Config) {
-    this.bucket = config.bucket;
-    this.table = config.table;
-    this.s3 = makeS3Client(config);
-    const raw = makeDynamoClient(config);
-    this.doc = makeDocumentClient(raw);
-    this.close_ = () => {
-      this.s3.destroy();
-      raw.destroy();
-    };
+    this.reader = new CatalogueReader(config);
+    this.bucket = this.reader.bucket;
+    this.table = this.reader.table;
   }
 
-  /**
-   * The animals, without touching the table: the S3 key layout is animals/<animal>/..., so a
-   * ListObjectsV2 with Delimiter "/" returns one common prefix per animal (one request per
-   * 1000 animals, however many pictures there are). s3rver's Delimiter listing misses prefixes
-   * more than one folder deep, so when it finds none, a skip-scan tells an empty bucket from that.
-   */
-  async animals(): Promise<string[]> {
-    const found = new Set<string>();
-    for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucket, Prefix: ANIMALS_PREFIX, Delimiter: '/' })) {
-      for (const p of page.CommonPrefixes ?? []) found.add(p.Prefix?.slice(ANIMALS_PREFIX.length, -1) ?? '');
-    }
-    if (found.size === 0) for (const name of await this.animalsBySkipScan()) found.add(name);
-    return [...found].filter(isValidAnimal).sort();
+  /** The animals, without touching the table (CatalogueReader.animalNames: one small listing per animal). */
+  animals(): Promise<string[]> {
+    return this.reader.animalNames();
   }
 
-  /** Each request starts after the previous animal's keys; s3rver fails a truncated listing
-   * (DES continuation tokens need --openssl-legacy-provider), so pages are 1000 keys. */
-  private async animalsBySkipScan(): Promise<string[]> {
-    const out: string[] = [];
-    let after = ANIMALS_PREFIX;
-    for (let i = 0; i < 10_000; i++) {
-      const res = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: ANIMALS_PREFIX, StartAfter: after, MaxKeys: 1000 }));
-      const keys = (res.Contents ?? []).map((o) => o.Key?.slice(ANIMALS_PREFIX.length) ?? '');
-      if (keys.length === 0) break;
-      for (const rest of keys) {
-        const name = rest.slice(0, Math.max(0, rest.indexOf('/')));
-        if (name && out.at(-1) !== name) out.push(name);
-      }
-      const last = keys.at(-1)!;
-      const name = out.at(-1);
-      // "~" sorts after the date folders under an animal: jump past the rest of its keys.
-      after = ANIMALS_PREFIX + (name && last.startsWith(name + '/') ? `${name}/~` : last);
-      if (!res.IsTruncated && keys.length < 1000) break;
-    }
-    return out;
-  }
-
+  /** One page of an animal's items, newest first. */
   async page(animal: string, limit: number, cursor?: string): Promise<ItemPage> {
-    const res = await this.doc.send(new QueryCommand({
-      TableName: this.table,
-      KeyConditionExpression: 'partition_key = :pk AND begins_with(sort_key, :img)',
-      ExpressionAttributeValues: { ':pk': partitionKey(animal), ':img': SORT_KEY_PREFIX },
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: decodeCursor(animal, cursor),
-    }));
-    return { items: (res.Items ?? []).filter(isItem), cursor: encodeCursor(res.LastEvaluatedKey) };
+    const after = decodeCursor(cursor);
+    for await (const page of this.reader.itemPages(animal, { pageSize: limit, after })) {
+      return { items: page.items.filter(isItem), cursor: encodeCursor(page.lastSortKey) };
+    }
+    return { items: [], cursor: undefined };
   }
 
-  /** Select=COUNT pages through the partition's keys; the items themselves never travel. */
-  async count(animal: string): Promise<number> {
-    let n = 0;
-    const pages = paginateQuery({ client: this.doc }, {
-      TableName: this.table,
-      KeyConditionExpression: 'partition_key = :pk AND begins_with(sort_key, :img)',
-      ExpressionAttributeValues: { ':pk': partitionKey(animal), ':img': SORT_KEY_PREFIX },
-      Select: 'COUNT',
-    });
-    for await (const page of pages) n += page.Count ?? 0;
-    return n;
+  /** Select=COUNT: the items themselves never travel. */
+  count(animal: string): Promise<number> {
+    return this.reader.countItems(animal);
   }
 
   /** GetItem by exact key when the time is known (every link the gallery makes carries it). */
   async item(animal: string, imageId: string, uploadedAt: string): Promise<CatalogueItem | null> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: { partition_key: partitionKey(animal), sort_key: sortKey(uploadedAt, imageId) } }));
-    return isItem(res.Item) && res.Item.image_id === imageId ? res.Item : null;
+    const found = await this.reader.getItem(animal, sortKey(uploadedAt, imageId));
+    return isItem(found) && found.image_id === imageId ? found : null;
   }
 
   /** The next newer (`newer`) or older picture of the same animal, by sort key. */
   async neighbour(item: CatalogueItem, direction: 'newer' | 'older'): Promise<CatalogueItem | null> {
-    const res = await this.doc.send(new QueryCommand({
-      TableName: this.table,
-      KeyConditionExpression: 'partition_key = :pk AND begins_with(sort_key, :img)',
-      ExpressionAttributeValues: { ':pk': item.partition_key, ':img': SORT_KEY_PREFIX },
-      ScanIndexForward: direction === 'newer',
-      ExclusiveStartKey: { partition_key: item.partition_key, sort_key: item.sort_key },
-      Limit: 1,
-    }));
-    const found = res.Items?.[0];
-    return isItem(found) ? found : null;
+    for await (const page of this.reader.itemPages(item.animal, { pageSize: 1, after: item.sort_key, oldestFirst: direction === 'newer' })) {
+      const found = page.items[0];
+      return isItem(found) ? found : null;
+    }
+    return null;
   }
 
   async object(key: string, signal?: AbortSignal): Promise<{ body: Readable; size: number | undefined; etag: string | undefined }> {
-    const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
-    return { body: res.Body as Readable, size: res.ContentLength, etag: res.ETag };
+    const obj = await this.reader.getObject(this.bucket, key, signal);
+    if (!obj) throw new HttpError(404, 'the picture\'s object is missing from the bucket');
+    return obj;
   }
 
   async objectEtag(key: string): Promise<string | undefined> {
-    const res = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-    return res.ETag;
+    return (await this.reader.headObject(this.bucket, key))?.etag;
   }
 
   /** A GET URL the browser can use for an hour; `download` makes it save under the item's name. */
   presign(key: string, download?: string): Promise<string> {
     const disposition = download === undefined ? undefined : `attachment; filename*=UTF-8''${encodeURIComponent(download)}`;
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key, ResponseContentDisposition: disposition }), { expiresIn: 3600 });
+    return this.reader.presignGet(this.bucket, key, { expiresIn: 3600, disposition });
   }
 
   close(): void {
-    this.close_();
+    this.reader.close();
   }
-}
-
-export function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
 }

@@ -52,7 +52,13 @@ function claimOrder(relPath: string) {
   };
 }
 
-export function planRestore(items: readonly CatalogueItem[]): RestorePlan {
+/**
+ * `claimed`: the paths earlier batches took (a restore plans one animal partition at a time).
+ * An item whose animal attribute disagrees with its partition can want a path another
+ * partition's batch already has: it gets the suffix, as a later claimant would. The paths of
+ * this plan are added to it.
+ */
+export function planRestore(items: readonly CatalogueItem[], claimed: Set<string> = new Set()): RestorePlan {
   const byPath = new Map<string, CatalogueItem[]>();
   const unplaceable: Unplaceable[] = [];
   for (const item of items) {
@@ -68,11 +74,14 @@ export function planRestore(items: readonly CatalogueItem[]): RestorePlan {
   }
   const entries: RestoreEntry[] = [];
   for (const [relPath, claimants] of byPath) {
-    const [first, ...others] = claimants.sort(claimOrder(relPath));
-    entries.push({ item: first!, relPath, renamed: false });
+    const sorted = claimants.sort(claimOrder(relPath));
     const dir = path.posix.dirname(relPath);
-    for (const item of others) entries.push({ item, relPath: `${dir}/${suffixed(path.posix.basename(relPath), item)}`, renamed: true });
+    sorted.forEach((item, i) => {
+      const renamed = i > 0 || claimed.has(relPath);
+      entries.push({ item, relPath: renamed ? `${dir}/${suffixed(path.posix.basename(relPath), item)}` : relPath, renamed });
+    });
   }
+  for (const e of entries) claimed.add(e.relPath);
   entries.sort((a, b) => a.relPath.localeCompare(b.relPath));
   return { entries, unplaceable };
 }

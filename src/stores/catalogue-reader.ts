@@ -2,8 +2,8 @@
 // item counts and pages of an animal's partition (always a Query, never a Scan), an object's
 // bytes with the size and ETag S3 gives for them. Items come back raw (`unknown`): callers
 // parse them (model.ts parseCatalogueItem), since the table is shared with other tools.
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.ts';
@@ -23,6 +23,11 @@ export interface ItemPage {
   items: unknown[];
   /** sort_key to start after for the next page; undefined at the end of the partition. */
   lastSortKey: string | undefined;
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'NoSuchKey' || e.name === 'NoSuchBucket' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 }
 
 export class CatalogueReader {
@@ -76,12 +81,18 @@ export class CatalogueReader {
     return count;
   }
 
-  /** An animal's items, newest first, page by page; `after` = a sort_key to start after. */
-  async *itemPages(animal: string, opts: { pageSize?: number; after?: string } = {}): AsyncGenerator<ItemPage> {
+  /** An animal's items, newest first (or `oldestFirst`), page by page; `after` = a sort_key to start after. */
+  async *itemPages(animal: string, opts: { pageSize?: number; after?: string; oldestFirst?: boolean } = {}): AsyncGenerator<ItemPage> {
     const startingToken = opts.after === undefined ? undefined : { partition_key: partitionKey(animal), sort_key: opts.after };
-    for await (const page of paginateQuery({ client: this.doc, pageSize: opts.pageSize, startingToken }, { ...this.partitionQuery(animal), ScanIndexForward: false })) {
+    for await (const page of paginateQuery({ client: this.doc, pageSize: opts.pageSize, startingToken }, { ...this.partitionQuery(animal), ScanIndexForward: opts.oldestFirst ?? false })) {
       yield { items: page.Items ?? [], lastSortKey: page.LastEvaluatedKey?.sort_key as string | undefined };
     }
+  }
+
+  /** GetItem by exact key: the raw item, or null. */
+  async getItem(animal: string, sortKey: string): Promise<unknown> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: { partition_key: partitionKey(animal), sort_key: sortKey } }));
+    return res.Item ?? null;
   }
 
   /** GetObject; null when the object (or its bucket) does not exist. */
@@ -90,10 +101,27 @@ export class CatalogueReader {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
       return { body: res.Body as Readable, size: res.ContentLength, etag: res.ETag };
     } catch (err) {
-      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-      if (e.name === 'NoSuchKey' || e.name === 'NoSuchBucket' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404) return null;
+      if (isNotFound(err)) return null;
       throw err;
     }
+  }
+
+  /** HeadObject; null when the object (or its bucket) does not exist. */
+  async headObject(bucket: string, key: string): Promise<{ size: number | undefined; etag: string | undefined } | null> {
+    try {
+      const res = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return { size: res.ContentLength, etag: res.ETag };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  /** A GET URL valid for `expiresIn` seconds; `disposition` sets the name a browser saves it under. */
+  async presignGet(bucket: string, key: string, opts: { expiresIn: number; disposition?: string }): Promise<string> {
+    // Loaded here only: the commands that never presign do not pay for it.
+    const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: opts.disposition }), { expiresIn: opts.expiresIn });
   }
 
   /** Deleting a missing key succeeds (S3's own rule). */

@@ -17,6 +17,16 @@ async function snapshot(s: SyncSetup): Promise<Map<string, { image_id: string; v
   return out;
 }
 
+/** FILES synced once, and an empty state dir to lose the index into. */
+async function syncedWithSpareStateDir(stack: TestStack, t: { after(fn: () => void): void }): Promise<{ s: SyncSetup; fresh: string; before: Awaited<ReturnType<typeof snapshot>> }> {
+  const s = await setupSync(stack);
+  const fresh = tempDir('animal-sync-lost-state-');
+  removeAfter(t, s, fresh);
+  for (const f of FILES) s.put(f);
+  assert.equal((await s.once()).code, 0);
+  return { s, fresh, before: await snapshot(s) };
+}
+
 describe('adoption after a lost or different state dir', () => {
   let stack: TestStack;
   before(async () => { stack = await startTestStack(); });
@@ -56,12 +66,7 @@ describe('adoption after a lost or different state dir', () => {
   });
 
   it('a file changed while the index was lost updates its item in place; a missing object is sent again under its key', async (t) => {
-    const s = await setupSync(stack);
-    const fresh = tempDir('animal-sync-lost-state-');
-    removeAfter(t, s, fresh);
-    for (const f of FILES) s.put(f);
-    await s.once();
-    const before = await snapshot(s);
+    const { s, fresh, before } = await syncedWithSpareStateDir(stack, t);
     s.put('cat/a.png', { seed: 777 });
     await s.stores.objects.delete(before.get('cat/b.png')!.s3_key);
     const res = await runCli(['sync', '--once', '--json', '--state-dir', fresh], { env: s.env, timeoutMs: 120000 });
@@ -103,5 +108,30 @@ describe('adoption after a lost or different state dir', () => {
     assert.ok(String(status.index).startsWith(path.join(home, 'state', 'animal-sync') + path.sep), status.index);
     assert.equal(status.counts.synced, FILES.length);
     assert.equal((await s.items(['dog', 'cat'])).length, FILES.length);
+  });
+
+  it('sync --once --dry-run with an empty index plans the adoption: adopt, update in place, upload only what is new; writes nothing', async (t) => {
+    const { s, fresh, before } = await syncedWithSpareStateDir(stack, t);
+    s.put('dog/a.png', { seed: 9090 });
+    s.put('dog/new.png');
+    const proxies = await countingProxies(stack);
+    t.after(() => proxies.stop());
+    const res = await runCli(['sync', '--once', '--dry-run', '--json', '--state-dir', fresh], { env: { ...s.env, ...proxies.env }, timeoutMs: 120000 });
+    assert.equal(res.code, 0, res.stderr);
+    const r = JSON.parse(res.stdout) as { plan: { path: string; action: { kind: string; reason?: string } }[]; adoption: Record<string, unknown> };
+    const kinds = Object.fromEntries(r.plan.map((p) => [p.path, p.action.kind]));
+    assert.deepEqual(kinds, { 'cat/a.png': 'adopt', 'cat/b.png': 'adopt', 'cat/c.png': 'adopt', 'dog/a.png': 'update', 'dog/b.png': 'adopt', 'dog/c.png': 'adopt', 'dog/new.png': 'upload' });
+    assert.match(r.plan.find((p) => p.path === 'dog/a.png')!.action.reason!, new RegExp(before.get('dog/a.png')!.image_id));
+    assert.deepEqual(r.adoption, { adopt: 5, update: 1, resend: 0, error: null });
+    assert.deepEqual(writesIn(proxies.ops()), {}, 'a dry run writes nothing');
+    const status = JSON.parse((await runCli(['status', '--json', '--state-dir', fresh], { env: s.env })).stdout);
+    assert.equal(status.counts.synced + status.counts.pending, 0, 'no index row either');
+    const text = await runCli(['sync', '--once', '--dry-run', '--state-dir', fresh], { env: s.env, timeoutMs: 120000 });
+    assert.match(text.stdout, /^dry run: 2 change\(s\) planned, 5 file\(s\) would be adopted from the catalogue \(nothing sent\), nothing was changed$/m);
+    assert.match(text.stdout, /^ {2}adopt {3}dog\/b\.png \(image [0-9a-f-]+, same bytes: nothing is sent\)$/m);
+    // The real pass does what the dry run said.
+    const real = JSON.parse((await runCli(['sync', '--once', '--json', '--state-dir', fresh], { env: s.env, timeoutMs: 120000 })).stdout);
+    assert.deepEqual([real.uploaded, real.updated, real.unchanged], [1, 1, 5]);
+    await assertConverged(s, { animals: ['dog', 'cat'] });
   });
 });

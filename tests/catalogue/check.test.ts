@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { DIFFERENCE_KINDS } from '../../src/catalogue/differences.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ageObject, deleteItem, itemOf, plantBoto3Item, plantDuplicate, removeAfter, runCheck } from '../helpers/catalogue.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { startTestStack, tempDir, type TestStack } from '../helpers/stack.ts';
 import { assertConverged, setupSync } from '../helpers/sync.ts';
 
 const HOUR = 60 * 60 * 1000;
@@ -131,5 +131,20 @@ describe('check and repair', () => {
     assert.equal(deep.code, 1);
     assert.deepEqual(deep.json.differences.map((d) => d.kind), ['object-differs']);
     assert.equal((await s.once('--check', '--deep')).code, 0);
+  });
+
+  it('an animal folder deleted while the index was lost: check still reads that partition and names its items file-gone', async (t) => {
+    const s = await setupSync(stack);
+    const fresh = tempDir('animal-sync-lost-state-');
+    removeAfter(t, s, fresh);
+    for (const f of ['dog/a.png', 'owl/a.png', 'owl/b.png']) s.put(f);
+    assert.equal((await s.once()).code, 0);
+    rmSync(s.file('owl'), { recursive: true });
+    // No local file and no index row names "owl": only the bucket's folders do.
+    const res = await runCli(['check', '--json', '--state-dir', fresh], { env: s.env, timeoutMs: 120000 });
+    assert.equal(res.code, 1, res.stdout);
+    const json = JSON.parse(res.stdout) as { counts: { animals: number }; differences: { kind: string; path: string }[] };
+    assert.deepEqual(json.differences.map((d) => `${d.kind} ${d.path}`).sort(), ['file-gone owl/a.png', 'file-gone owl/b.png']);
+    assert.equal(json.counts.animals, 2);
   });
 });

@@ -37,6 +37,16 @@ describe('planRestore', () => {
     assert.equal(paths.h1, 'dog/_hidden.png');
     assert.deepEqual(plan.unplaceable.map((u) => u.reason), ['no valid animal name (partition_key ANIMAL#Bad Name)', 'the item names no object (no s3_key)']);
   });
+
+  it('planned one partition at a time: a path an earlier batch took gets the image_id, never a second claim', () => {
+    const claimed = new Set<string>();
+    const cats = planRestore([item({ image_id: 'c1', partition_key: 'ANIMAL#cat', animal: 'cat', filename: 'tom.png' })], claimed);
+    // An item of another tool in the dog partition whose animal attribute says cat.
+    const dogs = planRestore([item({ image_id: 'd1', filename: 'tom.png', animal: 'cat' }), item({ image_id: 'd2', filename: 'rex.png' })], claimed);
+    assert.deepEqual(cats.entries.map((e) => [e.relPath, e.renamed]), [['cat/tom.png', false]]);
+    assert.deepEqual(dogs.entries.map((e) => [e.item.image_id, e.relPath, e.renamed]), [['d1', 'cat/tom-d1.png', true], ['d2', 'dog/rex.png', false]]);
+    assert.deepEqual([...claimed].sort(), ['cat/tom-d1.png', 'cat/tom.png', 'dog/rex.png']);
+  });
 });
 
 describe('parseCatalogueItem', () => {

@@ -1,7 +1,8 @@
-// node --openssl-legacy-provider bench/steady.ts [--minutes 60] [--files 2000] [--sample-sec 60]
+// node --openssl-legacy-provider bench/steady.ts [--minutes 60] [--files 2000] [--window 300] [--sample-sec 60]
 // The watching daemon under steady change, for RSS growth: an inbox of N files (warm: the
-// daemon's start-up pass catalogues them), then a new 64 KiB PNG every second and a delete of
-// an older one every 5 s, for the whole run. The daemon's RSS is sampled from /proc; the run
+// daemon's start-up pass catalogues them), then a new 64 KiB PNG every second and, once
+// `window` new files exist, a delete of the oldest every second: the inbox stays the same size,
+// so RSS that grows is the daemon's and not the inbox's. The daemon's RSS is sampled from /proc; the run
 // ends with a check that the catalogue converged (items = files), and prints the samples,
 // start and end RSS and the slope of a least-squares line through the samples after warm-up.
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -19,10 +20,11 @@ import { cpuSeconds, rssMiB } from './proc.ts';
 import { startBenchServers } from './servers.ts';
 import { syncEnv } from './sides.ts';
 
-const { values: a } = parseArgs({ options: { minutes: { type: 'string', default: '60' }, files: { type: 'string', default: '2000' }, 'sample-sec': { type: 'string', default: '60' } } });
+const { values: a } = parseArgs({ options: { minutes: { type: 'string', default: '60' }, files: { type: 'string', default: '2000' }, 'sample-sec': { type: 'string', default: '60' }, window: { type: 'string', default: '300' } } });
 const MINUTES = Number(a.minutes);
 const FILES = Number(a.files);
 const SAMPLE_MS = Number(a['sample-sec']) * 1000;
+const WINDOW = Number(a.window);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Slope of the least-squares line through (minute, MiB) points, in MiB per hour. */
@@ -61,8 +63,8 @@ async function main(): Promise<void> {
       writeFileSync(path.join(inbox, 'steady', name), makePng({ seed: 1_000_000 + tick, padTo: 64 * 1024 }));
       live.push(name);
       written++;
-      if (tick % 5 === 4) {
-        unlinkSync(path.join(inbox, 'steady', live.splice(Math.floor(live.length / 2), 1)[0]!));
+      if (live.length > WINDOW) {
+        unlinkSync(path.join(inbox, 'steady', live.shift()!));
         deleted++;
       }
       const elapsed = performance.now() - t0;
@@ -89,8 +91,8 @@ async function main(): Promise<void> {
     const warm = samples.filter((s) => s.min >= Math.min(5, MINUTES / 4));
     console.log([
       '',
-      `node --openssl-legacy-provider bench/steady.ts --minutes ${MINUTES} --files ${FILES}`,
-      `${written} files written and ${deleted} deleted over ${MINUTES} min (one a second, a delete every 5 s) beside ${FILES} warm files`,
+      `node --openssl-legacy-provider bench/steady.ts --minutes ${MINUTES} --files ${FILES} --window ${WINDOW}`,
+      `${written} files written and ${deleted} deleted over ${MINUTES} min (one a second; the oldest deleted once ${WINDOW} exist) beside ${FILES} warm files`,
       `RSS at start ${samples[0]!.mib.toFixed(1)} MiB, after warm-up ${warm[0]?.mib.toFixed(1) ?? 'n/a'} MiB, at the end ${end.mib.toFixed(1)} MiB, peak ${end.peak.toFixed(1)} MiB`,
       `slope after warm-up: ${slopePerHour(warm).toFixed(2)} MiB per hour; daemon CPU ${(samples.at(-1)!.cpuS - samples[0]!.cpuS).toFixed(1)} s`,
       `catalogue: ${catalogued} items for ${live.length} files in steady/ (${catalogued === live.length ? 'converged' : 'NOT converged'})`,

@@ -40,11 +40,12 @@ export interface AuditDeps {
   now?: () => number;
 }
 
-export async function runAudit(d: AuditDeps, opts: { repair: boolean; deep?: boolean }): Promise<AuditResult> {
+/** `beforeAnimal`: awaited before each animal is read (see CheckInput). */
+export async function runAudit(d: AuditDeps, opts: { repair: boolean; deep?: boolean; beforeAnimal?: () => Promise<void> }): Promise<AuditResult> {
   const at = (): string => new Date((d.now ?? Date.now)()).toISOString();
   let checked;
   try {
-    checked = await checkCatalogue({ config: d.config, stores: d, rows: d.index.all(), deep: opts.deep });
+    checked = await checkCatalogue({ config: d.config, stores: d, rows: d.index, deep: opts.deep, beforeAnimal: opts.beforeAnimal });
   } catch (err) {
     if (!(err instanceof CatalogueUnreadableError)) throw err;
     const error = `${errorMessage(err)}; nothing was repaired`;

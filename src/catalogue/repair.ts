@@ -103,9 +103,8 @@ export async function repairDifferences(d: RepairDeps, report: CheckReport, view
   await drainJournal(d);
   const markerPresent = await hasMarker(d.config.inbox);
   const deletes: JournaledDelete[] = [];
-  const all = d.index.all();
-  const journaledKeys = new Set(all.filter((r) => r.state === 'deleting').map((r) => r.s3_key));
-  const uploading = new Set(all.filter((r) => r.state === 'uploading').map((r) => r.s3_key));
+  const journaledKeys = new Set(d.index.keysInState('deleting'));
+  const uploading = new Set(d.index.keysInState('uploading'));
   for (const diff of report.differences) {
     const row = rows.get(diff.path);
     const [primary, ...extras] = diff.items ?? [];

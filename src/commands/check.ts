@@ -3,12 +3,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandModule } from './types.ts';
-import { checkCatalogue } from '../catalogue/check.ts';
+import { checkCatalogue, NO_ROWS } from '../catalogue/check.ts';
 import { countByKind, type CheckReport, type Difference } from '../catalogue/differences.ts';
 import { configFromArgs, makeStores } from '../context.ts';
 import { assertAnimal } from '../model.ts';
 import { printJson } from '../output.ts';
-import { INDEX_FILE, SyncIndex, type IndexRow } from '../sync/index-db.ts';
+import { INDEX_FILE, SyncIndex } from '../sync/index-db.ts';
 
 export class DifferencesFoundError extends Error {
   override name = 'DifferencesFoundError';
@@ -27,15 +27,9 @@ export function checkSummaryLine(report: CheckReport): string {
     (report.differences.length === 0 ? 'everything matches' : `${report.differences.length} difference(s) (${kinds})`);
 }
 
-/** The index rows, read-only; none when this state dir has no index yet (everything is then "not catalogued" or adoptable). */
-function readRows(stateDir: string): IndexRow[] {
-  if (!existsSync(path.join(stateDir, INDEX_FILE))) return [];
-  const index = SyncIndex.open(stateDir, { readOnly: true });
-  try {
-    return index.all();
-  } finally {
-    index.close();
-  }
+/** The index, read-only; null when this state dir has no index yet (everything is then "not catalogued" or adoptable). */
+function openIndex(stateDir: string): SyncIndex | null {
+  return existsSync(path.join(stateDir, INDEX_FILE)) ? SyncIndex.open(stateDir, { readOnly: true }) : null;
 }
 
 export const checkCommand: CommandModule = {
@@ -51,8 +45,9 @@ export const checkCommand: CommandModule = {
     const config = configFromArgs(argv);
     const animal = argv.animal === undefined ? undefined : assertAnimal(argv.animal);
     const stores = makeStores(config);
+    const index = openIndex(config.stateDir);
     try {
-      const { report } = await checkCatalogue({ config, stores, rows: readRows(config.stateDir), animal, deep: Boolean(argv.deep) });
+      const { report } = await checkCatalogue({ config, stores, rows: index ?? NO_ROWS, animal, deep: Boolean(argv.deep) });
       if (argv.json) {
         printJson({ ok: report.differences.length === 0, counts: report.counts, byKind: countByKind(report.differences), differences: report.differences.map(({ kind, path: p, detail }) => ({ kind, path: p, detail })) });
       } else {
@@ -61,6 +56,7 @@ export const checkCommand: CommandModule = {
       }
       if (report.differences.length > 0) throw new DifferencesFoundError(`${report.differences.length} difference(s); \`animal-sync sync --once --check\` repairs what this host owns`);
     } finally {
+      index?.close();
       stores.close();
     }
   },

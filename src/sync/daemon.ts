@@ -3,6 +3,7 @@
 // audit of the catalogue after start-up and every checkIntervalSec (changes behind its back).
 // Full passes, audits and the passes other commands ask for (control.ts) run one at a time.
 import { readdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import { errorMessage } from '../errors.ts';
@@ -53,6 +54,8 @@ export interface DaemonOptions {
 }
 
 const MAX_RETRY_DELAY_MS = 5 * 60 * 1000;
+/** An audit waits at most this long before each animal for the live work to drain. */
+const LIVE_FIRST_MAX_MS = 5000;
 
 export class SyncDaemon {
   readonly reconciler: Reconciler;
@@ -86,6 +89,7 @@ export class SyncDaemon {
       onPass: (result) => this.afterPass(result, 'full'),
       onAudit: opts.onAudit,
       track: (p) => void this.track(p),
+      beforeAuditAnimal: () => this.liveWorkFirst(),
     });
   }
 
@@ -196,6 +200,17 @@ export class SyncDaemon {
 
   private audit(): Promise<void> {
     return this.stopping ? Promise.resolve() : this.full.audit();
+  }
+
+  /**
+   * Files being dropped go before the audit: it reads a whole animal's items and listing at a
+   * time, which on 2 cores held new files up by seconds. Bounded, so a steady stream of
+   * changes cannot put the audit off for ever.
+   */
+  private async liveWorkFirst(): Promise<void> {
+    const until = Date.now() + LIVE_FIRST_MAX_MS;
+    const busy = (): boolean => this.dirty.size > 0 || this.reconciler.queue.size + this.reconciler.queue.pending > 0;
+    while (!this.stopping && busy() && Date.now() < until) await sleep(25);
   }
 
   private async onControl(req: ControlRequest): Promise<FullPassResponse | LiveStatus> {

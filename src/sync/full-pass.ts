@@ -35,10 +35,10 @@ export interface FullPassDeps {
 }
 
 /** `passOnlyIfFound`: after an audit that found nothing, no pass (the daemon's own scans cover it). */
-export async function runFullPassWithAudit(d: FullPassDeps, req: FullPassRequest, opts: { retryRounds?: number; passOnlyIfFound?: boolean } = {}): Promise<FullPassResponse> {
+export async function runFullPassWithAudit(d: FullPassDeps, req: FullPassRequest, opts: { retryRounds?: number; passOnlyIfFound?: boolean; beforeAnimal?: () => Promise<void> } = {}): Promise<FullPassResponse> {
   let audit: AuditResult | null = null;
   if (req.check) {
-    audit = await runAudit({ ...d, exclusive: (p, fn) => d.reconciler.exclusive(p, fn) }, { repair: !req.dryRun, deep: req.deep });
+    audit = await runAudit({ ...d, exclusive: (p, fn) => d.reconciler.exclusive(p, fn) }, { repair: !req.dryRun, deep: req.deep, beforeAnimal: opts.beforeAnimal });
     if (!req.dryRun) d.index.setMeta(META_LAST_AUDIT, auditSummary(audit));
     if (!audit.ok || (opts.passOnlyIfFound && audit.differences.length === 0)) return { result: null, audit };
   }

@@ -11,6 +11,8 @@ export interface FullPassesDeps extends FullPassDeps {
   onAudit?: (audit: AuditResult) => void;
   /** Keeps a started audit in the daemon's set of running work (stop() waits for it). */
   track(p: Promise<unknown>): void;
+  /** Awaited before each animal of an audit (the daemon's live work goes first). */
+  beforeAuditAnimal?: () => Promise<void>;
 }
 
 export class FullPasses {
@@ -67,7 +69,7 @@ export class FullPasses {
 
   private async run(req: FullPassRequest, what: string, opts: { passOnlyIfFound?: boolean } = {}): Promise<FullPassResponse> {
     try {
-      const res = await runFullPassWithAudit(this.d, req, { retryRounds: 1, passOnlyIfFound: opts.passOnlyIfFound });
+      const res = await runFullPassWithAudit(this.d, req, { retryRounds: 1, passOnlyIfFound: opts.passOnlyIfFound, beforeAnimal: this.d.beforeAuditAnimal });
       if (res.audit) {
         this.lastAudit = auditSummary(res.audit);
         this.d.onAudit?.(res.audit);

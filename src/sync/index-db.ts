@@ -82,7 +82,7 @@ export type ScanRow = Pick<IndexRow, 'state' | 'size' | 'mtime_ms' | 'last_error
 export class SyncIndex {
   readonly file: string;
   private readonly db: DatabaseSync;
-  private readonly stmts: Record<'get' | 'upsert' | 'remove' | 'all' | 'scanRows' | 'scanRowsUnder' | 'folderFrom' | 'pathsUnder' | 'fail' | 'clearError' | 'getMeta' | 'setMeta', StatementSync>;
+  private readonly stmts: Record<'get' | 'upsert' | 'remove' | 'all' | 'scanRows' | 'scanRowsUnder' | 'folderFrom' | 'pathsUnder' | 'rowsUnder' | 'fail' | 'clearError' | 'getMeta' | 'setMeta', StatementSync>;
   private readonly now: () => string;
 
   private constructor(file: string, db: DatabaseSync, now: () => string) {
@@ -104,6 +104,7 @@ export class SyncIndex {
       scanRowsUnder: db.prepare("SELECT source_path, state, size, mtime_ms, last_error FROM files WHERE source_path >= ? || '/' AND source_path < ? || '0'"),
       folderFrom: db.prepare('SELECT source_path FROM files WHERE source_path >= ? ORDER BY source_path LIMIT 1'),
       pathsUnder: db.prepare("SELECT source_path FROM files WHERE source_path >= ? || '/' AND source_path < ? || '0'"),
+      rowsUnder: db.prepare("SELECT * FROM files WHERE source_path >= ? || '/' AND source_path < ? || '0' ORDER BY source_path"),
       fail: db.prepare('UPDATE files SET attempts = attempts + 1, last_error = ?, last_error_at = ? WHERE source_path = ?'),
       clearError: db.prepare('UPDATE files SET attempts = 0, last_error = NULL, last_error_at = NULL WHERE source_path = ?'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
@@ -163,6 +164,16 @@ export class SyncIndex {
       out.push(folder);
       from = folder + '0';
     }
+  }
+
+  /** The whole rows under a top-level folder (`<folder>/...`), in path order. */
+  rowsUnder(folder: string): IndexRow[] {
+    return this.stmts.rowsUnder.all(folder, folder) as unknown as IndexRow[];
+  }
+
+  /** The object keys of the rows in `state` (a pass in the middle of an upload or a delete). */
+  keysInState(state: RowState): string[] {
+    return (this.db.prepare('SELECT s3_key FROM files WHERE state = ?').all(state) as unknown as { s3_key: string }[]).map((r) => r.s3_key);
   }
 
   /** Source paths of the rows under a top-level folder (`<folder>/...`). */

@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { checkCatalogue, NO_ROWS } from '../../src/catalogue/check.ts';
 import { DIFFERENCE_KINDS } from '../../src/catalogue/differences.ts';
+import type { ImageItem } from '../../src/model.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ageObject, deleteItem, itemOf, plantBoto3Item, plantDuplicate, removeAfter, runCheck } from '../helpers/catalogue.ts';
 import { startTestStack, tempDir, type TestStack } from '../helpers/stack.ts';
@@ -131,6 +133,44 @@ describe('check and repair', () => {
     assert.equal(deep.code, 1);
     assert.deepEqual(deep.json.differences.map((d) => d.kind), ['object-differs']);
     assert.equal((await s.once('--check', '--deep')).code, 0);
+  });
+
+  it('goes animal by animal: each folder is scanned when its turn comes, not all up front', async (t) => {
+    const s = await setupSync(stack);
+    removeAfter(t, s);
+    s.put('cat/a.png');
+    s.put('dog/a.png');
+    assert.equal((await s.once()).code, 0);
+    const turns: number[] = [];
+    const { report } = await checkCatalogue({
+      config: s.config, stores: s.stores, rows: NO_ROWS,
+      // Dropped after cat's turn began: a whole-inbox scan made before the first read would miss it.
+      beforeAnimal: async () => void (turns.push(turns.length) === 1 && s.put('dog/late.png')),
+    });
+    assert.equal(turns.length, 2, 'once before each animal');
+    assert.deepEqual(report.differences.map((d) => `${d.kind} ${d.path}`), ['not-catalogued dog/late.png']);
+    assert.deepEqual(report.counts, { files: 3, items: 2, foreignItems: 0, objects: 2, animals: 2 });
+  });
+
+  it('an object under one animal\'s prefix that an item of another partition points at is no orphan, and is kept', async (t) => {
+    const s = await setupSync(stack);
+    removeAfter(t, s);
+    s.put('cat/a.png');
+    s.put('dog/a.png');
+    assert.equal((await s.once()).code, 0);
+    // Another tool filed a picture under dog that lives under cat's prefix, tagged and old
+    // enough that, taken for an orphan, a repair would delete it.
+    const key = 'animals/cat/2026-01-01/33333333-0000-4000-8000-000000000000-shared.png';
+    await s.stores.objects.put({ key, body: Buffer.from('filed under dog by another tool'), metadata: { 'source-host': s.config.hostId } });
+    ageObject(stack, s.config.bucket, key, 2 * HOUR);
+    const imageId = '33333333-0000-4000-8000-000000000000';
+    const uploadedAt = '2026-01-01T00:00:00.000Z';
+    await s.stores.items.putNew({ partition_key: 'ANIMAL#dog', sort_key: `IMG#${uploadedAt}#${imageId}`, image_id: imageId, animal: 'dog', s3_key: key, filename: 'shared.png', uploaded_at: uploadedAt } as unknown as ImageItem);
+    const res = await runCheck(s);
+    assert.equal(res.code, 0, res.stdout);
+    assert.equal(res.json.counts.foreignItems, 1);
+    assert.equal((await s.once('--check')).code, 0);
+    assert.ok(await s.stores.objects.head(key), 'the object stays');
   });
 
   it('an animal folder deleted while the index was lost: check still reads that partition and names its items file-gone', async (t) => {

@@ -12,7 +12,7 @@ const STORES: readonly Key[] = ['bucket', 'table', 's3PathStyle', 'checksumMode'
 const USED_BY: Readonly<Record<string, readonly Key[]>> = {
   status: ['inbox', 'bucket', 'table', 'stateDir', 'healthAddress', 'logLevel'],
   init: [...STORES, 'inbox'],
-  upload: [...STORES, 'hostId', 'partSizeMib', 'inbox', 'stateDir'],
+  upload: [...STORES, 'hostId', 'partSizeMib', 'signedPuts', 'inbox', 'stateDir'],
   list: STORES,
   get: STORES,
   download: STORES,

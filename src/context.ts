@@ -68,12 +68,17 @@ export function makeStores(config: Config, opts: { log?: Logger } = {}): Stores 
       ]);
       const s3 = makeS3Client(config);
       const raw = makeDynamoClient(config);
+      const objects = new S3ObjectStore(s3, config.bucket, {
+        partSizeBytes: config.partSizeBytes,
+        signedPut: config.signedPuts ? { requestTimeoutMs: config.requestTimeoutMs, maxAttempts: config.maxAttempts, maxSockets: Math.max(50, config.concurrency * 4) } : undefined,
+      });
       const result: Stores = {
-        objects: new S3ObjectStore(s3, config.bucket, { partSizeBytes: config.partSizeBytes }),
+        objects,
         items: new DynamoItemStore(raw, makeDocumentClient(raw), config.table, {
           itemWrites: config.itemWriteMode, fallBackToBatch: config.itemWritesFallback, endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB || process.env.AWS_ENDPOINT_URL, log: opts.log,
         }),
         close() {
+          objects.close();
           s3.destroy();
           raw.destroy();
         },

@@ -12,6 +12,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { PART_QUEUE_SIZE, SOURCE_HOST_METADATA } from './s3-parts.ts';
+import { SignedPut, type SignedPutOptions } from './s3-put.ts';
 
 export interface PutObjectInput {
   key: string;
@@ -75,12 +76,20 @@ export class S3ObjectStore implements ObjectStore {
   private readonly client: S3Client;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly signedPut: SignedPut | undefined;
 
-  constructor(client: S3Client, bucket: string, opts: { partSizeBytes: number; partQueueSize?: number }) {
+  /** `signedPut`: small objects go up as plain signed PUTs (s3-put.ts), not through the SDK's middleware. */
+  constructor(client: S3Client, bucket: string, opts: { partSizeBytes: number; partQueueSize?: number; signedPut?: SignedPutOptions }) {
     this.client = client;
     this.bucket = bucket;
     this.partSize = opts.partSizeBytes;
     this.queueSize = opts.partQueueSize ?? PART_QUEUE_SIZE;
+    this.signedPut = opts.signedPut ? new SignedPut(client, opts.signedPut) : undefined;
+  }
+
+  /** Closes the sockets of the signed PUTs (the SDK client is its owner's to destroy). */
+  close(): void {
+    this.signedPut?.close();
   }
 
   /**
@@ -123,13 +132,17 @@ export class S3ObjectStore implements ObjectStore {
    * rejects the request if the bytes it received do not match it.
    */
   private async putSingle(input: PutObjectInput, body: Buffer): Promise<{ parts: number }> {
+    const metadata = { ...(input.sha256 ? { sha256: input.sha256 } : {}), ...input.metadata };
+    if (this.signedPut && input.sha256 && (await this.signedPut.put({ bucket: this.bucket, key: input.key, body, sha256: input.sha256, contentType: 'image/png', metadata, signal: input.signal }))) {
+      return { parts: 1 };
+    }
     const command = new PutObjectCommand({
       Bucket: this.bucket,
       Key: input.key,
       Body: body,
       ContentLength: body.length,
       ContentType: 'image/png',
-      Metadata: { ...(input.sha256 ? { sha256: input.sha256 } : {}), ...input.metadata },
+      Metadata: metadata,
     });
     const sha256 = input.sha256;
     if (sha256) {

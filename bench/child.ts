@@ -41,6 +41,9 @@ export interface TimedRun {
   ms: number;
   /** User + system CPU seconds of the command and all its (waited-for) children. */
   cpuS: number;
+  /** The two halves of cpuS. */
+  userS: number;
+  sysS: number;
   /** Peak RSS of the largest single process of the tree, MiB (what /usr/bin/time reports). */
   rssMiB: number;
   stdout: string;
@@ -62,7 +65,7 @@ export function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv)
       const m = /TIME user=([\d.]+) sys=([\d.]+) maxrss=(\d+)/.exec(stderr);
       resolve({
         ms, code, stdout, stderr: stderr.replace(/^TIME .*$/m, '').trim(),
-        cpuS: m ? Number(m[1]) + Number(m[2]) : NaN, rssMiB: m ? Number(m[3]) / 1024 : NaN,
+        cpuS: m ? Number(m[1]) + Number(m[2]) : NaN, userS: m ? Number(m[1]) : NaN, sysS: m ? Number(m[2]) : NaN, rssMiB: m ? Number(m[3]) / 1024 : NaN,
       });
     });
   });

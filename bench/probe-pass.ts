@@ -34,7 +34,7 @@ const at = { s3: servers.s3Endpoint, dynamodb: servers.dynamodbEndpoint };
 const nodeOptions = a['node-flags'] ? { NODE_OPTIONS: a['node-flags'] } : {};
 
 const line = (what: string, r: TimedRun): string =>
-  `${what}: ${(r.ms / 1000).toFixed(2)} s wall, CPU ${r.cpuS.toFixed(2)} s (${((r.cpuS * 1000) / files).toFixed(2)} ms/file), peak RSS ${r.rssMiB.toFixed(0)} MiB, exit ${r.code}`;
+  `${what}: ${(r.ms / 1000).toFixed(2)} s wall, CPU ${r.cpuS.toFixed(2)} s (user ${r.userS.toFixed(2)} + sys ${r.sysS.toFixed(2)}; ${((r.cpuS * 1000) / files).toFixed(2)} ms/file), peak RSS ${r.rssMiB.toFixed(0)} MiB, exit ${r.code}`;
 
 try {
   console.log(`${files} files of ${size} bytes; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);

@@ -3,6 +3,7 @@
 // under /usr/bin/time (CPU, peak RSS). --node-flags="..." adds Node flags to the synced process
 // (e.g. --node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof"); --daemon then starts the watching
 // daemon on that warm index (bench/daemon-probe.ts: ready time, RSS, latency).
+// PROBE_BIN=<wrapper> runs the synced command through a wrapper script (taskset, strace) that ends by exec'ing bin/animal-sync.
 //   node bench/probe-pass.ts [--files 2000] [--size 65536] [--no-change 2] [--node-flags="..."] [--first-runs 1] [--daemon]
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -42,12 +43,12 @@ try {
   for (let i = 0; i < Number(a['first-runs']); i++) {
     const fresh = await servers.fresh(`Probe${i}`);
     env = { ...syncEnv(servers, at, inbox, fresh.bucket, fresh.table, mkdtempSync(path.join(root, 'state-'))), ...nodeOptions };
-    const first = await timeCommand(BIN, ['sync', '--once', '--json'], env);
+    const first = await timeCommand(process.env.PROBE_BIN ?? BIN, ['sync', '--once', '--json'], env);
     console.log(line('first sync', first));
     if (first.code !== 0) console.log(first.stderr.slice(-2000));
     else console.log(`  summary ${JSON.stringify(JSON.parse(first.stdout))}`);
   }
-  for (let i = 0; i < Number(a['no-change']); i++) console.log(line('no-change', await timeCommand(BIN, ['sync', '--once', '--json'], env)));
+  for (let i = 0; i < Number(a['no-change']); i++) console.log(line('no-change', await timeCommand(process.env.PROBE_BIN ?? BIN, ['sync', '--once', '--json'], env)));
   if (a.daemon) {
     const ddb = makeDynamoClient(resolveConfig({ env, flags: {} }));
     const d = await probeDaemon(env, inbox, new DynamoItemStore(ddb, makeDocumentClient(ddb), env.ANIMAL_SYNC_TABLE!));

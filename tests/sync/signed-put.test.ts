@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { resolveConfig } from '../../src/config.ts';
+import { makeStores } from '../../src/context.ts';
 import { makeS3Client } from '../../src/stores/aws.ts';
 import { S3ObjectStore } from '../../src/stores/s3.ts';
 import { s3Error, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
@@ -119,6 +120,33 @@ describe('the signed PUT of a small file, signatures checked', () => {
       const t0 = Date.now();
       await assert.rejects(hung, { name: 'AbortError' });
       assert.ok(Date.now() - t0 < 1000, 'ended by the abort, not the timeout');
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('signedPuts (the setting) chooses: on, a PUT without the SDK\'s user agent; off, the SDK\'s PutObject; the same object either way', async () => {
+    const proxy: FaultProxy = await startFaultProxy(endpoint);
+    try {
+      const agents: string[] = [];
+      proxy.setDecide((r) => {
+        if (r.op === 'PutObject') agents.push(String(r.headers['x-amz-user-agent'] ?? r.headers['user-agent'] ?? ''));
+        return { kind: 'forward' };
+      });
+      Object.assign(process.env, { AWS_ENDPOINT_URL_S3: proxy.url, AWS_SECRET_ACCESS_KEY: 'S3RVER' });
+      for (const signed of ['true', 'false']) {
+        const stores = makeStores(resolveConfig({ env: { ...process.env, ANIMAL_SYNC_BUCKET: BUCKET, ANIMAL_SYNC_SIGNED_PUTS: signed }, flags: {} }));
+        try {
+          const body = randomBytes(3000);
+          await stores.objects.put({ key: `animals/dog/2026-01-01/setting-${signed}.png`, body, contentLength: body.length, sha256: sha256(body) });
+          assert.ok((await bytesOf(await stores.objects.get(`animals/dog/2026-01-01/setting-${signed}.png`))).equals(body));
+        } finally {
+          stores.close();
+        }
+      }
+      assert.equal(agents.length, 2);
+      assert.doesNotMatch(agents[0]!, /aws-sdk-js/, 'signedPuts true');
+      assert.match(agents[1]!, /aws-sdk-js/, 'signedPuts false');
     } finally {
       await proxy.stop();
     }

@@ -3,29 +3,19 @@
 // escapes are fetched byte for byte, a missing key is null, a wrong secret is a clear 403.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
-import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { resolveConfig } from '../../src/config.ts';
 import { ObjectGetter } from '../../src/restore/object-get.ts';
 import type { ObjectSource } from '../../src/restore/fetch.ts';
 import { makeS3Client } from '../../src/stores/aws.ts';
-import { freePort, tempDir } from '../helpers/stack.ts';
-
-const require = createRequire(import.meta.url);
+import { tempDir } from '../helpers/stack.ts';
+import { bytesOf, startStrictS3 } from '../helpers/strict-s3.ts';
 const BUCKET = 'strict';
 const KEYS = ['animals/dog/2026-01-01/plain.png', "animals/dog/2026-01-01/a b+c&d'e(f)g*h!i~j.png", 'animals/cat/2026-01-01/ünï cødé %41.png', 'animals/cat/2026-01-01/x=1;y,z@$.png'];
 
 const noFallback: ObjectSource = { bucket: BUCKET, getObject: () => Promise.reject(new Error('the SDK fallback was used')) };
-
-async function bytesOf(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 describe('restore: the lean GetObject, signatures checked', () => {
   const work = tempDir('animal-sync-object-get-');
@@ -37,13 +27,9 @@ describe('restore: the lean GetObject, signatures checked', () => {
     return new ObjectGetter(resolveConfig({ env: { ...process.env, ANIMAL_SYNC_BUCKET: BUCKET }, flags: {} }), noFallback);
   };
   before(async () => {
-    const port = await freePort();
-    const S3rver = require('@20minutes/s3rver') as new (o: Record<string, unknown>) => { run(): Promise<unknown>; close(): Promise<void>; on(e: string, f: () => void): void };
-    const s = new S3rver({ address: '127.0.0.1', port, directory: path.join(work, 's3'), silent: true, allowMismatchedSignatures: false, vhostBuckets: false, configureBuckets: [{ name: BUCKET }] });
-    s.on('error', () => undefined);
-    await s.run();
+    const s = await startStrictS3(work, BUCKET);
     server = s;
-    Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}` });
+    Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_ENDPOINT_URL_S3: s.endpoint });
     const s3 = makeS3Client(resolveConfig({ env: { ...process.env, ANIMAL_SYNC_BUCKET: BUCKET }, flags: {} }));
     for (const [Key, Body] of bodies) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body }));
     s3.destroy();

@@ -5,8 +5,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -15,18 +13,11 @@ import { makeStores } from '../../src/context.ts';
 import { makeS3Client } from '../../src/stores/aws.ts';
 import { S3ObjectStore } from '../../src/stores/s3.ts';
 import { s3Error, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
-import { freePort, tempDir } from '../helpers/stack.ts';
-
-const require = createRequire(import.meta.url);
+import { tempDir } from '../helpers/stack.ts';
+import { bytesOf, startStrictS3 } from '../helpers/strict-s3.ts';
 const BUCKET = 'strict-put';
 const KEYS = ['animals/dog/2026-01-01/plain.png', "animals/dog/2026-01-01/a b+c&d'e(f)g*h!i~j.png", 'animals/cat/2026-01-01/ünï cødé %41.png', 'animals/cat/2026-01-01/x=1;y,z@$.png'];
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-async function bytesOf(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 describe('the signed PUT of a small file, signatures checked', () => {
   const work = tempDir('animal-sync-signed-put-');
@@ -46,13 +37,9 @@ describe('the signed PUT of a small file, signatures checked', () => {
   };
 
   before(async () => {
-    const port = await freePort();
-    const S3rver = require('@20minutes/s3rver') as new (o: Record<string, unknown>) => { run(): Promise<unknown>; close(): Promise<void>; on(e: string, f: () => void): void };
-    const s = new S3rver({ address: '127.0.0.1', port, directory: path.join(work, 's3'), silent: true, allowMismatchedSignatures: false, vhostBuckets: false, configureBuckets: [{ name: BUCKET }] });
-    s.on('error', () => undefined);
-    await s.run();
+    const s = await startStrictS3(work, BUCKET);
     server = s;
-    endpoint = `http://127.0.0.1:${port}`;
+    endpoint = s.endpoint;
     Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
   });
   after(async () => {

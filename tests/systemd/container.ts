@@ -4,7 +4,7 @@
 // through nsenter into the container's PID 1. --volatile=overlay puts a tmpfs over the cached
 // tree, so every boot starts from the same clean system and the cache is never written.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readFileSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, waitFor } from '../helpers/cli.ts';
 
@@ -39,6 +39,9 @@ export function missingPrerequisite(): string | null {
     if (!['/usr/bin', '/usr/sbin', '/bin', '/sbin'].some((d) => existsSync(path.join(d, tool!)))) return `${tool} is not installed (apt-get install ${pkg}; .ci/run installs it)`;
   }
   if (!existsSync(path.join(ROOT, 'node_modules', 'node', 'bin', 'node'))) return 'node_modules/node is missing: run npm ci';
+  // The checkout is bind-mounted at /opt/animal-sync for the service's own user: a clone into a
+  // private folder (mktemp -d makes 0700) fails at `systemctl start` with nothing in its log.
+  if ((statSync(ROOT).mode & 0o005) !== 0o005) return `the checkout ${ROOT} is not readable by other users, as the service user needs (chmod a+rx ${ROOT}; .ci/run does it)`;
   return null;
 }
 

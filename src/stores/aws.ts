@@ -7,6 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from '../config.ts';
 import { http, loadHttps } from '../node-http.ts';
+import { Sha256 } from './sha256.ts';
 
 export type AwsSettings = Pick<Config, 'requestTimeoutMs' | 'connectTimeoutMs' | 'maxAttempts' | 'forcePathStyle' | 'requestChecksumCalculation' | 'concurrency' | 'region'>;
 
@@ -30,11 +31,12 @@ export function makeS3Client(s: AwsSettings): S3Client {
     responseChecksumValidation: s.requestChecksumCalculation,
     maxAttempts: s.maxAttempts,
     requestHandler: requestHandler(s),
+    sha256: Sha256,
   });
 }
 
 export function makeDynamoClient(s: AwsSettings): DynamoDBClient {
-  return new DynamoDBClient({ region: s.region, maxAttempts: s.maxAttempts, requestHandler: requestHandler(s) });
+  return new DynamoDBClient({ region: s.region, maxAttempts: s.maxAttempts, requestHandler: requestHandler(s), sha256: Sha256 });
 }
 
 export function makeDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {

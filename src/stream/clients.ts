@@ -2,7 +2,8 @@
 // bounded connect and request timeouts, endpoint from AWS_ENDPOINT_URL_DYNAMODB_STREAMS.
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { requestHandler, type AwsSettings } from '../stores/aws.ts';
+import { Sha256 } from '../stores/sha256.ts';
 
 export function makeStreamsClient(s: AwsSettings): DynamoDBStreamsClient {
-  return new DynamoDBStreamsClient({ region: s.region, maxAttempts: s.maxAttempts, requestHandler: requestHandler(s) });
+  return new DynamoDBStreamsClient({ region: s.region, maxAttempts: s.maxAttempts, requestHandler: requestHandler(s), sha256: Sha256 });
 }

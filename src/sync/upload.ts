@@ -90,12 +90,13 @@ export class Uploader {
   }
 
   /** The intent with its final keys, committed before the first byte goes to S3. */
-  private journal(file: LocalFile, row: IndexRow | undefined): IndexRow {
+  private async journal(file: LocalFile, row: IndexRow | undefined): Promise<IndexRow> {
     const { index } = this.d;
-    if (row) return row.state === 'uploading' ? row : index.put({ ...row, state: 'uploading' });
+    if (row) return row.state === 'uploading' ? row : index.putSoon({ ...row, state: 'uploading' });
     const imageId = randomUUID();
     const uploadedAt = new Date(this.d.now()).toISOString();
-    return index.put({
+    // Committed with the intents of the other uploads that got here in this turn (one commit).
+    return index.putSoon({
       source_path: file.sourcePath, animal: file.animal, filename: file.filename, image_id: imageId, uploaded_at: uploadedAt,
       s3_key: s3KeyFor(file.animal, uploadedAt, imageId, file.filename),
       size: null, mtime_ms: null, sha256: null, width: null, height: null, version: 0, state: 'uploading',
@@ -108,7 +109,7 @@ export class Uploader {
     // Rejects non-PNG content before anything is journaled or sent.
     const png = small ? { ...parsePngBuffer(small), size: small.length } : await inspectPngFile(file.absPath);
     if (png.size !== file.size) return 'restart';
-    const intent = this.journal(file, row);
+    const intent = await this.journal(file, row);
     // The object names its host: a repair may remove an orphan only when it is this host's own.
     const send = { signal: this.abort.signal, metadata: { [SOURCE_HOST_METADATA]: config.hostId } };
     let sent;

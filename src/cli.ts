@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The command-line entry: parses arguments, runs one command, and is the only place where
 // errors become exit codes (0 ok, 1 failed or not found, 2 bad usage or input, 3 locked).
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -46,6 +47,19 @@ function skipHelpCache(y: unknown): void {
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
+/**
+ * Our version, from the package.json beside src/ or dist/. yargs guesses it by looking for a
+ * package.json above its own folder, and misses when the project's folder name has a dot in
+ * it (a clone in /tmp/tmp.AbC123 answered `--version` with "unknown").
+ */
+function ownVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 export async function main(args: string[]): Promise<number> {
   const root = yargs(args);
   let parser = root
@@ -59,6 +73,7 @@ export async function main(args: string[]): Promise<number> {
     .demandCommand(1, 'name a command; see --help')
     .recommendCommands()
     .completion('completion', 'print a shell completion script (zsh when $SHELL is zsh, else bash); e.g. animal-sync completion >> ~/.bashrc')
+    .version(ownVersion())
     .help()
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns || 100))

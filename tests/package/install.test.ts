@@ -2,7 +2,7 @@
 // `animal-sync` on PATH from another directory; the launcher's choice of Node; shell completion.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BIN, ROOT } from '../helpers/cli.ts';
@@ -51,17 +51,21 @@ describe('the installable package', () => {
   });
 
   it('the launcher uses a Node >= 24 on PATH when the pinned one is missing, and says what to do when there is none', () => {
-    // A copy of the launcher in a root without node_modules/node, next to the real bundle.
-    const root = path.join(work, 'root');
+    // A copy of the launcher in a root without node_modules/node, next to the real bundle. Its
+    // folder name has a dot, and yargs is a copy in it: yargs looked for the version above its
+    // own folder and answered "unknown" from a clone in /tmp/tmp.AbC123.
+    const root = path.join(work, 'checkout.v1');
     mkdirSync(path.join(root, 'bin'), { recursive: true });
     copyFileSync(BIN, path.join(root, 'bin', 'animal-sync'));
-    symlinkSync(path.join(ROOT, 'dist'), path.join(root, 'dist'));
+    // A copy, so that its imports resolve from this root (a symlink would resolve from ROOT).
+    cpSync(path.join(ROOT, 'dist'), path.join(root, 'dist'), { recursive: true });
     symlinkSync(path.join(ROOT, 'config'), path.join(root, 'config'));
     symlinkSync(path.join(ROOT, 'package.json'), path.join(root, 'package.json'));
     mkdirSync(path.join(root, 'node_modules'));
     // Every dependency but the pinned Node.
     for (const dep of readdirSync(path.join(ROOT, 'node_modules'))) {
-      if (dep !== 'node' && dep !== '.bin') symlinkSync(path.join(ROOT, 'node_modules', dep), path.join(root, 'node_modules', dep));
+      if (dep === 'yargs') cpSync(path.join(ROOT, 'node_modules', dep), path.join(root, 'node_modules', dep), { recursive: true, dereference: true });
+      else if (dep !== 'node' && dep !== '.bin') symlinkSync(path.join(ROOT, 'node_modules', dep), path.join(root, 'node_modules', dep));
     }
     const withNode24 = path.join(work, 'node24');
     mkdirSync(withNode24);

@@ -61,7 +61,11 @@ describe('the gallery of animal-sync local', () => {
     await w.page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
     await waitLive(w);
 
-    for (const name of DOGS.slice(4)) await drop('dog', name);
+    // Files dropped together upload concurrently, so their uploaded_at order is not their drop
+    // order: the last one is dropped only once the others are in the grid.
+    for (const name of DOGS.slice(4, -1)) await drop('dog', name);
+    await settled(w, DOGS.length - 1);
+    await drop('dog', DOGS.at(-1)!);
     const grown = await settled(w, DOGS.length);
     assert.equal(grown[0]!.name, DOGS.at(-1), 'the newest first');
     unlinkSync(path.join(cwd, 'inbox', 'dog', 'max.png'));
